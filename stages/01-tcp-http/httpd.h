@@ -53,7 +53,11 @@ struct httpd_config {
 };
 
 /* Listens, announces "listening on HOST:PORT", and serves until SIGINT or
- * SIGTERM. Returns 0 after a clean stop, -1 if it could not listen. */
+ * SIGTERM. Returns 0 after a clean stop, -1 if it could not listen (or
+ * accept). On a stop, live connections are shut down; if one is still being
+ * served 2 s later (a handler that ignores httpd_stopping()), the process
+ * exits rather than return and let the caller free what that handler uses.
+ * Zero fields of cfg take the defaults listed above. */
 int httpd_run(const struct httpd_config *cfg);
 
 /* Writes a whole short text/plain response on c. Returns 0, or -1. */

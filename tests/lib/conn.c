@@ -179,8 +179,9 @@ static ssize_t fill(struct t_conn *c, long long deadline) {
 /* Takes n bytes from the front of pending as a malloc'd NUL-terminated copy. */
 static char *take(struct t_conn *c, size_t n) {
     char *out = malloc(n + 1);
-    memcpy(out, c->pending, n);
     out[n] = '\0';
+    if (n == 0) return out;
+    memcpy(out, c->pending, n);
     memmove(c->pending, c->pending + n, c->npending - n);
     c->npending -= n;
     return out;
@@ -216,7 +217,7 @@ char *t_read_until(struct t_conn *c, const char *delim, size_t max, int timeout_
     long long deadline = t_now_ms() + timeout_ms;
     size_t dl = strlen(delim);
     for (;;) {
-        char *at = memmem(c->pending, c->npending, delim, dl);
+        char *at = c->npending ? memmem(c->pending, c->npending, delim, dl) : NULL;
         if (at) {
             size_t n = (size_t)(at - c->pending) + dl;
             if (len) *len = n;

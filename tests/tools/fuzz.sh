@@ -19,7 +19,7 @@ for lab in $WSLAB_LABS; do
         grep -q "lab: $lab" "$t" || continue
         name=$(basename "$t" .c)
         say "== $name ($lab), $SECS s"
-        clang -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -g -O1 \
+        clang -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -g -O1 -fno-sanitize-recover=all \
             -fsanitize=fuzzer,address,undefined -DWSLAB_WEB_ROOT=\"web\" $inc \
             -o "$F/$name" "$t" $srcs -lpthread || { status=1; continue; }
         corpus=$F/corpus/$name; mkdir -p "$corpus"
