@@ -23,6 +23,7 @@
  */
 #include "board.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -49,6 +50,7 @@ struct board {
     struct message *ring;   /* capacity slots: id N lives in slot (N - 1) % capacity */
     size_t capacity;
     long long last_id; /* the newest id, 0 before the first post */
+    bool closed;       /* the server is stopping: no more waiting */
     int heartbeat_ms;
 };
 
@@ -136,17 +138,19 @@ bool board_wait(struct board *b, long long since, int timeout_ms) {
     pthread_mutex_lock(&b->lock);
     /* A loop, not an if: a wait can end without a post (a timeout, or a
      * spurious wakeup), and the condition is what counts. */
-    while (b->last_id <= since && !httpd_stopping()) {
-        long long now = clock_ms(CLOCK_MONOTONIC);
-        if (now >= deadline) break;
-        /* Wake at least once a second to notice a server that stops. */
-        long long wake = deadline < now + 1000 ? deadline : now + 1000;
-        struct timespec ts = {.tv_sec = wake / 1000, .tv_nsec = (wake % 1000) * 1000000};
-        pthread_cond_timedwait(&b->changed, &b->lock, &ts);
-    }
+    struct timespec ts = {.tv_sec = deadline / 1000, .tv_nsec = (deadline % 1000) * 1000000};
+    while (b->last_id <= since && !b->closed)
+        if (pthread_cond_timedwait(&b->changed, &b->lock, &ts) == ETIMEDOUT) break;
     bool found = b->last_id > since;
     pthread_mutex_unlock(&b->lock);
     return found;
+}
+
+void board_close(struct board *b) {
+    pthread_mutex_lock(&b->lock);
+    b->closed = true;
+    pthread_cond_broadcast(&b->changed);
+    pthread_mutex_unlock(&b->lock);
 }
 
 /* ---- JSON and events ------------------------------------------------------ */

@@ -49,6 +49,7 @@ struct board {
     struct message *ring;   /* capacity slots: id N lives in slot (N - 1) % capacity */
     size_t capacity;
     long long last_id; /* the newest id, 0 before the first post */
+    bool closed;       /* the server is stopping: no more waiting */
     int heartbeat_ms;
 };
 
@@ -105,14 +106,20 @@ size_t board_since(struct board *b, long long since, size_t max, board_visit_fn 
 
 bool board_wait(struct board *b, long long since, int timeout_ms) {
     /* TODO(handout step 4.2): with the lock held, loop while nothing is newer
-     * than since: pthread_cond_timedwait() until the deadline (CLOCK_MONOTONIC,
-     * the clock b->changed was made with) — but at most a second at a time,
-     * so that you can stop when httpd_stopping() says so. Return whether a
-     * newer message exists. man 3 pthread_cond_timedwait. */
+     * than since and the board is not closed: pthread_cond_timedwait() until
+     * the deadline (CLOCK_MONOTONIC, the clock b->changed was made with; a
+     * loop, because a wait may end without a post). Return whether a newer
+     * message exists. man 3 pthread_cond_timedwait. */
     (void)b;
     (void)since;
     (void)timeout_ms;
     return false;
+}
+
+void board_close(struct board *b) {
+    /* TODO(handout step 4.2): with the lock held, mark the board closed and
+     * wake every waiter (board_main.c calls this when the server stops). */
+    (void)b;
 }
 
 /* ---- the routes ----------------------------------------------------------- */

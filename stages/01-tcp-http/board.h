@@ -62,8 +62,12 @@ typedef void (*board_visit_fn)(void *arg, long long id, long long time_ms, const
 size_t board_since(struct board *b, long long since, size_t max, board_visit_fn visit, void *arg);
 
 /* Waits until a message newer than `since` exists, at most timeout_ms.
- * Returns true if one exists, false on timeout (or when the server stops). */
+ * Returns true if one exists, false on timeout or once the board is closed. */
 bool board_wait(struct board *b, long long since, int timeout_ms);
+
+/* Closes the board when the server stops: wakes every thread in board_wait,
+ * and makes later waits return at once. */
+void board_close(struct board *b);
 
 /* The httpd handler for the routes above; arg is the struct board. */
 enum httpd_result board_handle(struct httpd_conn *c, const struct http_request *req, void *arg);

@@ -23,6 +23,11 @@ static int check_at_least(const char *option, int value, int min) {
     return -1;
 }
 
+/* When the server stops, held long polls and event streams must end. */
+static void close_board(void *board) {
+    board_close(board);
+}
+
 int main(int argc, char **argv) {
     struct httpd_config cfg = {
         .host = "127.0.0.1",
@@ -35,6 +40,7 @@ int main(int argc, char **argv) {
         .max_body = BOARD_MAX_TEXT,
         .max_conns = 512,
         .handler = board_handle,
+        .on_stop = close_board,
     };
     int heartbeat_ms = 15000, capacity = 1000;
     const struct cli_option opts[] = {

@@ -17,9 +17,9 @@
  * bytes, and at most max_conns connections are served at once.
  *
  * Stopping: SIGINT/SIGTERM set a flag. The main thread stops accepting and
- * shuts down every live connection, which wakes its thread from poll() or
- * read(); handlers that wait (long poll, event streams) check
- * httpd_stopping() at least once a second.
+ * calls cfg->on_stop (which wakes handlers that wait: long polls, event
+ * streams), then shuts down every live connection, which wakes its thread
+ * from poll() or read().
  *
  * Given code: read it to see how the pieces of Lab 1 fit together.
  */
@@ -421,6 +421,7 @@ int httpd_run(const struct httpd_config *cfg) {
         fprintf(stderr, "httpd: cannot listen on %s:%d: %s\n", server.cfg.host, server.cfg.port,
                 strerror(errno));
     }
+    if (server.cfg.on_stop) server.cfg.on_stop(server.cfg.arg);
     int left = end_connections();
     if (left > 0) {
         /* A handler ignores httpd_stopping(). Returning would let the caller

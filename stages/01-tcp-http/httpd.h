@@ -50,6 +50,10 @@ struct httpd_config {
     int max_conns;          /* default 512 */
     httpd_handler handler;  /* may be NULL: files only */
     void *arg;
+    /* Called once, on the main thread, when a stop is asked and before live
+     * connections are ended: wakes whatever handlers wait on (a board's
+     * condition variable), so that nobody has to poll httpd_stopping(). */
+    void (*on_stop)(void *arg);
 };
 
 /* Listens, announces "listening on HOST:PORT", and serves until SIGINT or
