@@ -89,3 +89,37 @@ void buf_consume(struct buf *b, size_t n) {
     b->len -= n;
     b->data[b->len] = '\0';
 }
+
+int buf_json_escape(struct buf *b, const char *s, size_t n) {
+    size_t start = b->len;
+    bool overflowed_before = b->overflow;
+    b->overflow = false;
+    size_t plain = 0; /* start of the run of bytes that need no escape */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        buf_append(b, s + plain, i - plain);
+        plain = i + 1;
+        if (c == '"')
+            buf_puts(b, "\\\"");
+        else if (c == '\\')
+            buf_puts(b, "\\\\");
+        else if (c == '\n')
+            buf_puts(b, "\\n");
+        else if (c == '\r')
+            buf_puts(b, "\\r");
+        else if (c == '\t')
+            buf_puts(b, "\\t");
+        else
+            buf_printf(b, "\\u%04x", c);
+    }
+    buf_append(b, s + plain, n - plain);
+    bool failed = b->overflow;
+    if (failed) {
+        /* All or nothing, like every other append. */
+        b->len = start;
+        if (b->cap > 0) b->data[start] = '\0';
+    }
+    b->overflow = overflowed_before || failed;
+    return failed ? -1 : 0;
+}

@@ -41,6 +41,12 @@ int buf_append(struct buf *b, const void *bytes, size_t n);
 int buf_puts(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Appends s[0..n) as the inside of a JSON string (RFC 8259 §7): quote and
+ * backslash escaped, control characters as \n \r \t or \u00XX (lowercase
+ * hex); every other byte, UTF-8 included, as is. Returns 0, or -1 (buffer
+ * unchanged, overflow set) if it does not fit. */
+int buf_json_escape(struct buf *b, const char *s, size_t n);
+
 /* Removes the first n bytes (n <= len), moving the rest to the front. */
 void buf_consume(struct buf *b, size_t n);
 

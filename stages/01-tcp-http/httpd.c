@@ -193,6 +193,8 @@ static void serve_connection(struct worker *w) {
             send_error(&w->conn, -n);
             return;
         }
+        w->conn.request = w->in;
+        w->conn.request_len = (size_t)n;
         w->conn.extra = w->in + n;
         w->conn.extra_len = w->in_len - (size_t)n;
         if (dispatch(w, &req) != HTTPD_DONE || !req.keep_alive) return;

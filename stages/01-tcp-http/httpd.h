@@ -31,6 +31,9 @@ struct httpd_conn {
     int fd;
     const char *peer; /* "127.0.0.1:53122" */
     const char *root; /* the web root */
+    /* The current request's bytes as they arrived (head and body). */
+    const char *request;
+    size_t request_len;
     /* Bytes received after the current request (pipelined or, after an
      * Upgrade, the first bytes of the new protocol): a handler that takes the
      * connection over must use them before reading the socket. */

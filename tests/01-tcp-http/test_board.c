@@ -979,6 +979,13 @@ static void expect_clean_exit(struct t_server *s) {
         FAILF("expected: exit status 0 after SIGTERM\n     got: %s %d",
               WIFEXITED(status) ? "exit status" : "killed by signal",
               WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    /* httpd gives handlers 2 s to notice the stop, then gives up on them and
+     * says so: a handler still waiting then was never woken. */
+    char *out = t_server_output(s);
+    if (strstr(out, "did not end in time"))
+        FAILF("expected: every connection's thread to end when the server stops\n     got: %s",
+              strstr(out, "httpd:") ? strstr(out, "httpd:") : out);
+    free(out);
 }
 
 TEST(sigterm_idle, .id = "1.4.23", .title = "SIGTERM stops the board with exit status 0",
@@ -994,8 +1001,8 @@ TEST(sigterm_busy, .id = "1.4.24",
      .title = "SIGTERM stops the board promptly even while a long poll and an event stream are "
               "held",
      .timeout = 10,
-     .hint = "TUTORIAL §1.5 (bounded waits); the handout, task 4, hint 3: wait in slices and check "
-             "httpd_stopping()") {
+     .hint = "TUTORIAL §1.5 (stopping is news too); the handout, step 4.2 and task 4 hint 3: "
+             "board_close() must set closed and broadcast") {
     struct t_server *s = board_start(NULL, NULL);
     struct t_conn *events = sse_open(s->port, "/events", NULL);
     struct t_conn *lp = t_conn_open(s->port);

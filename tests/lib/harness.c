@@ -380,13 +380,14 @@ struct options {
     const char *lab;
     const char *results;
     const char *filter;
-    bool tap, list, quiet, color;
+    bool tap, list, quiet, color, fail_fast;
     int watchdog; /* seconds for the whole run */
 };
 
 static void usage(void) {
     fprintf(stderr, "usage: runtests [--bin-dir DIR] [--lab NAME] [--filter ID-PREFIX] [--tap]\n"
-                    "                [--results FILE] [--watchdog SECONDS] [--quiet] [--list]\n");
+                    "                [--results FILE] [--watchdog SECONDS] [--quiet] [--list]\n"
+                    "                [--fail-fast]\n");
     exit(2);
 }
 
@@ -501,6 +502,7 @@ int main(int argc, char **argv) {
         record_result(rf, o.lab, d, &oc, status);
         free(oc.output);
         fflush(stdout);
+        if (o.fail_fast && !oc.passed) break; /* only "does anything fail?" was asked */
     }
     if (rf) fclose(rf);
     /* One word and a colon may stand before the count: the lab's name. */

@@ -50,16 +50,19 @@ for lab in "$@"; do
     [ ${#mutants[@]} -ge 5 ] || fail "only ${#mutants[@]} mutants in tests/mutants/$lab (at least 5 wanted)"
     for m in "${mutants[@]}"; do
         name=$(basename "$m" .patch) dir=$K/mutants/$lab/$name
-        rm -rf "$dir"; mkdir -p "$dir"
-        cp -r "$SRCROOT"/{Makefile,stages,solutions,tests,web} "$dir"/
+        rm -rf "$dir"; mkdir -p "$dir/build"
+        cp -a "$SRCROOT"/{Makefile,stages,solutions,tests,web} "$dir"/
+        # The reference's objects, timestamps kept: only the patched file recompiles.
+        cp -a "$BUILD/obj" "$BUILD/.config" "$dir/build/" 2>/dev/null
         if ! (cd "$dir" && git apply "$m" 2>"$dir/apply.log"); then
             fail "mutant $name does not apply:"; sed 's/^/      /' "$dir/apply.log"; continue
         fi
         if ! $MAKE_CMD -C "$dir" SRCROOT=. BUILD=build "ref-$lab" >"$dir/build.log" 2>&1; then
             fail "mutant $name does not build:"; tail -n 5 "$dir/build.log" | sed 's/^/      /'; continue
         fi
+        # Stop at the first failing test: the question is whether any test fails.
         timeout -k 5 600 "$dir/build/ref/$lab/runtests" --lab "$lab" --bin-dir "$dir/build/ref/$lab" \
-            --results "$dir/results.tsv" --quiet >/dev/null 2>&1
+            --results "$dir/results.tsv" --quiet --fail-fast >/dev/null 2>&1
         caught=$(awk -F'\t' '$6 != "pass" { printf "%s ", $2 }' "$dir/results.tsv")
         what=$(sed -n 's/^Subject: //p; s/^# //p' "$m" | head -n1)
         if [ -n "$caught" ]; then
