@@ -45,8 +45,9 @@ const char *http_method_name(enum http_method m) {
 
 const char *http_reason(int status) {
     /* TODO(handout step 2.6): the reason phrase of RFC 9110 §15 for every
-     * status the lab uses (200 "OK", 404 "Not Found", 413 "Content Too
-     * Large", ...), "Unknown" for the others. */
+     * status the kit uses (101 "Switching Protocols", 200 "OK", 404 "Not
+     * Found", 413 "Content Too Large", 426 "Upgrade Required", ...),
+     * "Unknown" for the others. */
     (void)status;
     return "Unknown";
 }

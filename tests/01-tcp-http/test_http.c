@@ -684,12 +684,13 @@ TEST(response_head_bytes, .id = "1.2.19", .points = 2,
 }
 
 TEST(reason_phrases, .id = "1.2.20",
-     .title = "http_reason gives the RFC reason phrase of each status the lab uses",
+     .title = "http_reason gives the RFC reason phrase of each status the kit uses",
      .hint = "TUTORIAL §1.3 (the status codes of Lab 1); RFC 9110 §15, RFC 6585 §5") {
     static const struct {
         int status;
         const char *reason;
     } table[] = {
+        {101, "Switching Protocols"},
         {200, "OK"},
         {201, "Created"},
         {301, "Moved Permanently"},
@@ -699,6 +700,7 @@ TEST(reason_phrases, .id = "1.2.20",
         {405, "Method Not Allowed"},
         {408, "Request Timeout"},
         {413, "Content Too Large"},
+        {426, "Upgrade Required"},
         {431, "Request Header Fields Too Large"},
         {501, "Not Implemented"},
         {503, "Service Unavailable"},

@@ -31,6 +31,7 @@ import { fileURLToPath } from "node:url";
 const PAGES = [
     { name: "home", lab: "01-tcp-http", program: "board", path: "/" },
     { lab: "01-tcp-http", program: "board", path: "/01-tcp-http/" },
+    { lab: "02-handshake", program: "handshake", path: "/02-handshake/" },
 ];
 
 const CHROMIUM = "/usr/bin/chromium";

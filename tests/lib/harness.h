@@ -123,7 +123,7 @@ struct t_server {
  * in its own process group, and waits up to 5 s for its "listening on
  * HOST:PORT" line. Fails the test if it exits or stays silent. */
 struct t_server *t_server_start(const char *prog, ...) __attribute__((sentinel));
-/* The same, with an argument vector (argv[0] unused, NULL-terminated). */
+/* The same, with the extra arguments as a NULL-terminated vector. */
 struct t_server *t_server_startv(const char *prog, char *const extra[]);
 /* The full path of a program of the lab under test. */
 const char *t_program(const char *prog);

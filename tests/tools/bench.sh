@@ -23,6 +23,17 @@ bench_01() {
     return $status
 }
 
+bench_02() {
+    # The tree's sha1.c: the reference's, or in a handout the student's own.
+    local sha1=$SRCROOT/solutions/02-handshake/sha1.c
+    [ "$tree" = ref ] && [ -e "$sha1" ] || sha1=$SRCROOT/stages/02-handshake/sha1.c
+    $CC -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O2 \
+        -I"$SRCROOT/stages/02-handshake" -o "$B/sha1bench" "$SRCROOT/tests/bench/sha1bench.c" \
+        "$sha1" -lcrypto || return 1
+    say "== Lab 2: SHA-1 throughput, ${sha1#$SRCROOT/} beside OpenSSL's SHA1()"
+    "$B/sha1bench" --mib ${BENCH_SHA1_MIB:-64} --runs 5
+}
+
 status=0
 for lab in "$@"; do
     n=${lab%%-*}

@@ -23,9 +23,9 @@ for lab in $WSLAB_LABS; do
             -fsanitize=fuzzer,address,undefined -DWSLAB_WEB_ROOT=\"web\" $inc \
             -o "$F/$name" "$t" $srcs -lpthread || { status=1; continue; }
         corpus=$F/corpus/$name; mkdir -p "$corpus"
-        seeds=$SRCROOT/tests/fuzz/corpus/${name#fuzz_}
+        seeds=$(cd "$SRCROOT/tests/fuzz/corpus/${name#fuzz_}" 2>/dev/null && pwd)
         (cd "$F" && "./$name" -max_total_time="$SECS" -print_final_stats=1 "corpus/$name" \
-            $([ -d "$seeds" ] && echo "$(cd "$seeds" && pwd)") 2>"$name.log") || {
+            ${seeds:+"$seeds"} 2>"$name.log") || {
             say "  CRASH: see $F/$name.log and the crash-* file in $F"; tail -n 30 "$F/$name.log"; status=1; }
         grep -E 'stat::number_of_executed_units|stat::average_exec_per_sec' "$F/$name.log" | sed 's/^/  /'
     done
