@@ -413,6 +413,8 @@ static struct options parse_options(int argc, char **argv) {
             o.list = true;
         else if (!strcmp(a, "--quiet"))
             o.quiet = true;
+        else if (!strcmp(a, "--fail-fast"))
+            o.fail_fast = true;
         else
             usage();
     }

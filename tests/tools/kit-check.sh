@@ -11,6 +11,7 @@
 . "$(dirname "$0")/common.sh"
 K=$BUILD/kit-check
 mkdir -p "$K"
+K=$(cd "$K" && pwd) # absolute: the mutant steps change directory
 bad=0
 fail() { say "  FAIL: $*"; bad=1; }
 points() { awk -F'\t' -v want="$2" '$6 == want || want == "all" { s += $4 } END { print s + 0 }' "$1"; }
@@ -54,7 +55,9 @@ for lab in "$@"; do
         cp -a "$SRCROOT"/{Makefile,stages,solutions,tests,web} "$dir"/
         # The reference's objects, timestamps kept: only the patched file recompiles.
         cp -a "$BUILD/obj" "$BUILD/.config" "$dir/build/" 2>/dev/null
-        if ! (cd "$dir" && git apply "$m" 2>"$dir/apply.log"); then
+        # The copy lies inside this repository: stop git from looking above it,
+        # or `git apply` would skip the patch's paths as outside its tree.
+        if ! (cd "$dir" && GIT_CEILING_DIRECTORIES="$(dirname "$dir")" git apply "$(cd "$SRCROOT" && pwd)/${m#$SRCROOT/}" 2>"$dir/apply.log"); then
             fail "mutant $name does not apply:"; sed 's/^/      /' "$dir/apply.log"; continue
         fi
         if ! $MAKE_CMD -C "$dir" SRCROOT=. BUILD=build "ref-$lab" >"$dir/build.log" 2>&1; then
