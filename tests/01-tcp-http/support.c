@@ -90,6 +90,12 @@ const char *web_root(void) {
     snprintf(secret, sizeof secret, "%s/secret.txt", t_tmpdir());
     file_write(secret, SECRET_TEXT, strlen(SECRET_TEXT));
     make_dir(t_tmpdir(), "www");
+    /* A sibling whose name starts like the root's: "www-private" is not
+     * inside "www", however alike the two paths begin. */
+    make_dir(t_tmpdir(), "www-private");
+    char sibling[1024];
+    snprintf(sibling, sizeof sibling, "%s/www-private/secret.txt", t_tmpdir());
+    file_write(sibling, SECRET_TEXT, strlen(SECRET_TEXT));
     make_dir(root, "sub");
     make_dir(root, "empty");
     make_binary_contents();

@@ -247,6 +247,7 @@ TEST(symlinks, .id = "1.3.10", .points = 2,
     struct t_server *s = board_start(NULL, NULL);
     expect_refused(s->port, "/link-out.txt");
     expect_refused(s->port, "/link-dir/secret.txt");
+    expect_refused(s->port, "/link-dir/www-private/secret.txt");
     struct t_conn *c = t_conn_open(s->port);
     t_response_free(expect_served(c, "/link-in.css", "a.css"));
     t_conn_close(c);
@@ -352,6 +353,7 @@ TEST(resolve_refuses, .id = "1.3.13", .points = 2,
         "/..",
         "/link-out.txt",
         "/link-dir/secret.txt",
+        "/link-dir/www-private/secret.txt",
     };
     for (size_t i = 0; i < sizeof forbidden / sizeof forbidden[0]; i++)
         RESOLVE_STATUS(forbidden[i], 403);
