@@ -155,45 +155,11 @@ void board_close(struct board *b) {
 
 /* ---- JSON and events ------------------------------------------------------ */
 
-/* Appends s[0..n) as the inside of a JSON string (RFC 8259 §7): quote and
- * backslash escaped, control characters as \n \r \t or \u00XX; everything
- * else, UTF-8 included, as is. */
-static void append_json_string(struct buf *out, const char *s, size_t n) {
-    size_t plain = 0; /* start of the run of bytes that need no escape */
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        buf_append(out, s + plain, i - plain);
-        plain = i + 1;
-        switch (c) {
-        case '"':
-            buf_puts(out, "\\\"");
-            break;
-        case '\\':
-            buf_puts(out, "\\\\");
-            break;
-        case '\n':
-            buf_puts(out, "\\n");
-            break;
-        case '\r':
-            buf_puts(out, "\\r");
-            break;
-        case '\t':
-            buf_puts(out, "\\t");
-            break;
-        default:
-            buf_printf(out, "\\u%04x", c);
-            break;
-        }
-    }
-    buf_append(out, s + plain, n - plain);
-}
-
 /* {"id":N,"time":T,"text":"..."} */
 static void append_message(struct buf *out, long long id, long long time_ms, const char *text,
                            size_t len) {
     buf_printf(out, "{\"id\":%lld,\"time\":%lld,\"text\":\"", id, time_ms);
-    append_json_string(out, text, len);
+    buf_json_escape(out, text, len); /* RFC 8259 §7 */
     buf_puts(out, "\"}");
 }
 

@@ -132,7 +132,8 @@ enum httpd_result board_handle(struct httpd_conn *c, const struct http_request *
     /* TODO(handout step 4.4): GET /messages?since=ID: up to BOARD_MAX_BATCH
      * messages newer than ID (board_since) as 200 application/json
      * {"messages":[{"id":N,"time":T,"text":"..."},...]}, the text escaped
-     * for JSON (RFC 8259 §7). since and wait: digits only, else 400. */
+     * for JSON with buf_json_escape() (buf.h; RFC 8259 §7). since and wait:
+     * digits only, else 400. */
     /* TODO(handout step 4.5): long poll: with &wait=S (at most BOARD_MAX_WAIT),
      * board_wait() before answering, then answer as in step 4.4. */
     /* TODO(handout step 4.6): GET /events: the event-stream head (no
