@@ -18,8 +18,9 @@
  *
  * Stopping: SIGINT/SIGTERM set a flag. The main thread stops accepting and
  * calls cfg->on_stop (which wakes handlers that wait: long polls, event
- * streams), then shuts down every live connection, which wakes its thread
- * from poll() or read().
+ * streams), then shuts down the reading side of every live connection, which
+ * wakes its thread from poll() or read() with end-of-stream while it can
+ * still write a goodbye (see end_connections).
  *
  * Given code: read it to see how the pieces of Lab 1 fit together.
  */
@@ -44,8 +45,9 @@
 #include "net.h"
 #include "static.h"
 
-#define STOP_GRACE_MS 2000 /* how long a stop waits for connections to end */
-#define LINGER_MS     1000 /* how long a closing connection drains the client */
+#define STOP_GRACE_MS 2000        /* how long a stop waits for connections to end */
+#define LINGER_MS     1000        /* how long a closing connection drains the client */
+#define LINGER_BYTES  (32u << 20) /* and how much it drains at most */
 
 /* One connection and its thread's state. */
 struct worker {
@@ -213,10 +215,15 @@ static void serve_connection(struct worker *w) {
 static void linger(int fd) {
     shutdown(fd, SHUT_WR);
     long long deadline = monotonic_ms() + LINGER_MS;
-    char sink[4096];
-    for (int i = 0; i < 256; i++) {
+    char sink[16384];
+    /* Bounded twice: by time, and by bytes (enough to swallow the rest of a
+     * 16 MiB message that was refused while it was still arriving). */
+    for (size_t drained = 0; drained < LINGER_BYTES;) {
         long long left = deadline - monotonic_ms();
-        if (left <= 0 || !wait_readable(fd, left) || net_read(fd, sink, sizeof sink) <= 0) break;
+        if (left <= 0 || !wait_readable(fd, left)) break;
+        ssize_t n = net_read(fd, sink, sizeof sink);
+        if (n <= 0) break;
+        drained += (size_t)n;
     }
 }
 
@@ -391,15 +398,26 @@ static int setup(const struct httpd_config *cfg) {
 
 /* Shuts down every live connection and waits (a bounded time) for their
  * threads. Returns how many are still running. */
-static int end_connections(void) {
-    pthread_mutex_lock(&server.lock);
+/* Shuts the live connections down in `how` and waits up to ms for their
+ * threads to end. Returns how many are still running. Call with the lock. */
+static int shut_and_wait(int how, int ms) {
     for (int i = 0; i < server.cfg.max_conns; i++)
-        if (server.fds[i] >= 0) shutdown(server.fds[i], SHUT_RDWR);
-    long long end = monotonic_ms() + STOP_GRACE_MS;
+        if (server.fds[i] >= 0) shutdown(server.fds[i], how);
+    long long end = monotonic_ms() + ms;
     struct timespec deadline = {.tv_sec = end / 1000, .tv_nsec = (end % 1000) * 1000000};
     while (server.live > 0)
         if (pthread_cond_timedwait(&server.ended, &server.lock, &deadline) == ETIMEDOUT) break;
-    int left = server.live;
+    return server.live;
+}
+
+/* Ends the live connections in two steps. First only their reading side:
+ * a thread blocked in read() or poll() wakes with end-of-stream, and can
+ * still write its goodbye (an HTTP answer, a WebSocket close 1001). Then,
+ * for threads still stuck writing to a client that does not read, both. */
+static int end_connections(void) {
+    pthread_mutex_lock(&server.lock);
+    int left = shut_and_wait(SHUT_RD, STOP_GRACE_MS);
+    if (left > 0) left = shut_and_wait(SHUT_RDWR, STOP_GRACE_MS / 2);
     pthread_mutex_unlock(&server.lock);
     return left;
 }
