@@ -11,55 +11,12 @@
  * Given code.
  */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "cli.h"
 #include "handshake.h"
 #include "httpd.h"
+#include "policy.h"
 #include "upgrade.h"
-
-static void free_list(char **list) {
-    for (char **p = list; p != NULL && *p != NULL; p++) free(*p);
-    free(list);
-}
-
-/* Splits a comma-separated list into a NULL-terminated array of its
- * elements, without the spaces around them and without empty ones; "" gives
- * an empty array. Returns NULL if memory runs out. Free with free_list. */
-static char **split_list(const char *text) {
-    size_t max = 1;
-    for (const char *p = text; *p != '\0'; p++) max += *p == ',';
-    char **list = calloc(max + 1, sizeof *list);
-    if (list == NULL) return NULL;
-    size_t n = 0;
-    for (const char *p = text; n < max && *p != '\0';) {
-        const char *end = strchr(p, ',');
-        if (end == NULL) end = p + strlen(p);
-        const char *a = p, *b = end;
-        while (a < b && (*a == ' ' || *a == '\t')) a++;
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
-        if (b > a && (list[n++] = strndup(a, (size_t)(b - a))) == NULL) {
-            free_list(list);
-            return NULL;
-        }
-        p = *end == ',' ? end + 1 : end;
-    }
-    return list;
-}
-
-/* Reads --origin: "same" (the default) allows only pages served by this
- * server, "*" allows any, anything else is the list of allowed origins.
- * Returns 0, or -1 if memory runs out. */
-static int set_origins(struct handshake_config *hs, const char *option, char ***list) {
-    *list = NULL;
-    hs->origins = NULL;
-    hs->same_origin = strcmp(option, "same") == 0;
-    if (hs->same_origin || strcmp(option, "*") == 0) return 0;
-    if ((*list = split_list(option)) == NULL) return -1;
-    hs->origins = (const char *const *)*list;
-    return 0;
-}
 
 int main(int argc, char **argv) {
     struct httpd_config cfg = {
@@ -99,17 +56,13 @@ int main(int argc, char **argv) {
         return 2;
     }
 
-    struct handshake_config hs = {.require_origin = require_origin != 0};
-    char **origins, **protocols = split_list(protocol);
-    if (protocols == NULL || set_origins(&hs, origin, &origins) < 0) {
+    struct handshake_config hs;
+    if (policy_init(&hs, origin, protocol, require_origin != 0) < 0) {
         fprintf(stderr, "handshake: out of memory\n");
-        free_list(protocols);
         return 1;
     }
-    hs.protocols = (const char *const *)protocols;
     cfg.arg = &hs;
     int status = httpd_run(&cfg);
-    free_list(origins);
-    free_list(protocols);
+    policy_free(&hs);
     return status == 0 ? 0 : 1;
 }
