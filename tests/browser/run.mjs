@@ -32,6 +32,7 @@ const PAGES = [
     { name: "home", lab: "01-tcp-http", program: "board", path: "/" },
     { lab: "01-tcp-http", program: "board", path: "/01-tcp-http/" },
     { lab: "02-handshake", program: "handshake", path: "/02-handshake/" },
+    { lab: "03-framing", program: "echo", path: "/03-framing/" },
 ];
 
 const CHROMIUM = "/usr/bin/chromium";

@@ -13,6 +13,9 @@
  *   el(), $()                     build and find DOM nodes
  *   toBytes(), utf8Length()       text ↔ bytes (UTF-8)
  *   escapeBytes(), hexView()      bytes made readable; showControls() for text
+ *   toHex(), parseHex()           bytes ↔ hex you can type
+ *   frameHeader(), lengthForm()   a WebSocket frame's header bytes (RFC 6455 §5.2)
+ *   OPCODES, closeCodeMeaning()   the names of opcodes and close codes
  *   formatBytes(), formatMs(), formatClock(), median()
  *   sleep(), waitFor(), fetchWithTimeout(), responseHead(), timingEntry()
  *   createLog()                   a scrolling, time-stamped log panel
@@ -163,6 +166,85 @@ window.wslab = (function () {
         }
         if (bytes.length > end) lines.push(`… (${bytes.length - end} more bytes)`);
         return lines.join("\n");
+    };
+
+    /* ---------------- WebSocket frames ---------------- */
+
+    /* Bytes as lowercase hex, two digits each, joined by sep (default " "):
+     * toHex([0x81, 0x05]) → "81 05"; toHex(bytes, "") → "8105". */
+    wslab.toHex = function (data, sep = " ") {
+        return Array.from(wslab.toBytes(data), (b) => b.toString(16).padStart(2, "0")).join(sep);
+    };
+
+    /* Hex as people type it → a Uint8Array: "00 01 ff", "0x00,0x01,0xff",
+     * "00:01:ff" and "0001ff" all give [0, 1, 255]. Throws an Error saying
+     * what is wrong (a character that is not hex, an odd number of digits). */
+    wslab.parseHex = function (text) {
+        const digits = text.replace(/0x/gi, "").replace(/[\s,:;-]+/g, "");
+        const bad = digits.match(/[^0-9a-f]/i);
+        if (bad) throw new Error(`"${bad[0]}" is not a hex digit`);
+        if (digits.length % 2) throw new Error(`${digits.length} hex digits: bytes need two each`);
+        const bytes = new Uint8Array(digits.length / 2);
+        for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(digits.substr(2 * i, 2), 16);
+        return bytes;
+    };
+
+    /* How a payload length is written in a frame header (§5.2), in its
+     * shortest form: {code, extra} where code is the 7-bit field (the length
+     * itself up to 125, 126 for a 16-bit length, 127 for a 64-bit one) and
+     * extra the number of extended length bytes that follow (0, 2 or 8). */
+    wslab.lengthForm = function (length) {
+        if (length <= 125) return { code: length, extra: 0, name: "7-bit" };
+        if (length <= 0xffff) return { code: 126, extra: 2, name: "16-bit" };
+        return { code: 127, extra: 8, name: "64-bit" };
+    };
+
+    /* A frame header's bytes (§5.2), length in its shortest form:
+     *   frameHeader({opcode: 1, length: 5})            → 81 05 (a server's text frame)
+     *   frameHeader({opcode: 1, length: 5, mask: key}) → 81 85 k0 k1 k2 k3 (a client's)
+     * fin defaults to true, rsv (the three RSV bits as a number 0–7) to 0. */
+    wslab.frameHeader = function ({ fin = true, rsv = 0, opcode, length, mask = null }) {
+        const form = wslab.lengthForm(length);
+        const out = new Uint8Array(2 + form.extra + (mask ? 4 : 0));
+        out[0] = (fin ? 0x80 : 0) | ((rsv & 7) << 4) | (opcode & 0x0f);
+        out[1] = (mask ? 0x80 : 0) | form.code;
+        const view = new DataView(out.buffer);
+        if (form.extra === 2) view.setUint16(2, length);
+        if (form.extra === 8) view.setBigUint64(2, BigInt(length));
+        if (mask) out.set(wslab.toBytes(mask), 2 + form.extra);
+        return out;
+    };
+
+    /* Opcode → name (§5.2, §11.8); the others are reserved. */
+    wslab.OPCODES = { 0: "continuation", 1: "text", 2: "binary", 8: "close", 9: "ping", 10: "pong" };
+
+    /* Close status codes and what they mean (§7.4.1; 1012–1014 from the
+     * IANA registry). */
+    const CLOSE_CODES = {
+        1000: "normal closure",
+        1001: "going away (server shutting down, page left)",
+        1002: "protocol error",
+        1003: "unsupported data (e.g. binary to a text-only endpoint)",
+        1005: "no status code in the close frame (never sent)",
+        1006: "abnormal: no close frame, the connection dropped (never sent)",
+        1007: "invalid data (e.g. text that is not UTF-8)",
+        1008: "policy violation",
+        1009: "message too big",
+        1010: "the client needed an extension the server did not accept",
+        1011: "internal error in the server",
+        1012: "service restart",
+        1013: "try again later",
+        1014: "bad gateway",
+        1015: "TLS handshake failed (never sent)",
+    };
+
+    /* What a close code means, in a few words. */
+    wslab.closeCodeMeaning = function (code) {
+        if (CLOSE_CODES[code]) return CLOSE_CODES[code];
+        if (code >= 3000 && code <= 3999) return "application (registered with IANA: libraries, frameworks)";
+        if (code >= 4000 && code <= 4999) return "application (private: your protocol's own meaning)";
+        if (code >= 1016 && code <= 2999) return "reserved for the WebSocket standard (may not be sent)";
+        return "not a valid close code";
     };
 
     /* ---------------- numbers ---------------- */
