@@ -147,6 +147,34 @@ TEST(c1_1_4, .id = "3.6.1.1.4",
     free(p);
 }
 
+/* Raw header bytes no valid frame has: the server must refuse each with
+ * close 1002 (§5.1 masking, §5.2 minimal length, top bit). */
+static void fail_raw(const unsigned char *bytes, size_t len, const char *what) {
+    struct t_conn *c = connect_echo();
+    t_note("sent %s", what);
+    t_send(c, bytes, len);
+    expect_fail(c, 1002);
+}
+
+TEST(c1_3_1, .id = "3.6.1.3.1",
+     .title = "1.3.1 an unmasked frame, a length not in its shortest form, and a 64-bit length "
+              "with its top bit set are each refused with close 1002",
+     .hint = HINT_FRAMING "; RFC 6455 §5.1 (a client masks every frame), §5.2 (\"the minimal "
+                          "number of bytes MUST be used\"; the most significant bit MUST be 0)") {
+    static const unsigned char unmasked[] = {0x81, 0x02, 'h', 'i'};
+    static const unsigned char len16_short[] = {0x81, 0xfe,    0x00,    0x05,    1,       2,      3,
+                                                4,    'h' ^ 1, 'e' ^ 2, 'l' ^ 3, 'l' ^ 4, 'o' ^ 1};
+    static const unsigned char len64_short[] = {0x82, 0xff, 0,    0, 0, 0, 0,
+                                                0,    0xff, 0xff, 1, 2, 3, 4};
+    static const unsigned char len64_top[] = {0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0x05, 1, 2, 3, 4};
+    fail_raw(unmasked, sizeof unmasked, "an unmasked text frame 81 02 \"hi\"");
+    fail_raw(len16_short, sizeof len16_short,
+             "a 5-byte payload with a 16-bit length (81 FE 00 05)");
+    fail_raw(len64_short, sizeof len64_short,
+             "a 65535-byte length in the 64-bit form (82 FF 00 00 00 00 00 00 FF FF)");
+    fail_raw(len64_top, sizeof len64_top, "a 64-bit length with its top bit set (82 FF 80 ...)");
+}
+
 TEST(c1_2_1, .id = "3.6.1.2.1", .title = "1.2.1 an empty binary message is echoed (82 00)",
      .hint = HINT_FRAMING) {
     echo_sizes(OP_BINARY, (size_t[]){0}, 1);
