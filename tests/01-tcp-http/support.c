@@ -179,14 +179,6 @@ void expect_header(const struct t_response *r, const char *name, const char *val
               t_escape(r->head, strlen(r->head), 600));
 }
 
-bool mem_contains(const void *bytes, size_t len, const char *needle) {
-    size_t n = strlen(needle);
-    const char *p = bytes;
-    for (size_t i = 0; n <= len && i <= len - n; i++)
-        if (memcmp(p + i, needle, n) == 0) return true;
-    return false;
-}
-
 long long wall_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

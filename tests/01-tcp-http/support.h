@@ -56,9 +56,6 @@ void expect_405_allow(const struct t_response *r, const char *allowed);
  * exact value). */
 void expect_header(const struct t_response *r, const char *name, const char *value);
 
-/* True if needle occurs in bytes[0..len). */
-bool mem_contains(const void *bytes, size_t len, const char *needle);
-
 /* Milliseconds since 1970 on the wall clock (what the board's "time" holds). */
 long long wall_ms(void);
 

@@ -49,7 +49,7 @@ static void expect_refused(int port, const char *target) {
     int status;
     size_t len;
     char *all = get_raw(port, target, &status, &len);
-    if (mem_contains(all, len, SECRET_MARK) || mem_contains(all, len, "root:x:0:0"))
+    if (t_contains(all, len, SECRET_MARK) || t_contains(all, len, "root:x:0:0"))
         FAILF("expected: GET %s refused, with nothing from outside the web root\n     got: a "
               "file from outside the root:\n%s",
               target, t_escape(all, len, 400));

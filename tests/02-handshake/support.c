@@ -39,15 +39,6 @@ const char *refusal_reason(int status) {
     }
 }
 
-void to_hex(const unsigned char *bytes, size_t n, char *out) {
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[bytes[i] >> 4];
-        out[2 * i + 1] = digits[bytes[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 void json_escape_into(char *out, size_t cap, const char *s, size_t n) {
     size_t o = strlen(out);
     for (size_t i = 0; i < n && o + 7 < cap; i++) {
@@ -67,14 +58,6 @@ void json_escape_into(char *out, size_t cap, const char *s, size_t n) {
     }
     if (o + 7 >= cap) FAILF("test bug: json_escape_into needs more than %zu bytes", cap);
     out[o] = '\0';
-}
-
-bool mem_contains(const void *bytes, size_t len, const char *needle) {
-    size_t n = strlen(needle);
-    const char *p = bytes;
-    for (size_t i = 0; n <= len && i <= len - n; i++)
-        if (memcmp(p + i, needle, n) == 0) return true;
-    return false;
 }
 
 static void write_file(const char *path, const char *text) {

@@ -36,16 +36,10 @@ size_t expected_101(char *out, size_t cap, const char *accept, const char *proto
 /* The reason phrase every refusal of this lab uses (RFC 9110 §15). */
 const char *refusal_reason(int status);
 
-/* Lowercase hex of n bytes into out (2n + 1 bytes). */
-void to_hex(const unsigned char *bytes, size_t n, char *out);
-
 /* Appends s[0..n) JSON-escaped (RFC 8259 §7, as hslog.h promises: \" \\ \r
  * \n \t, other control bytes as \u00xx) to out (NUL-terminated, capacity
  * cap). */
 void json_escape_into(char *out, size_t cap, const char *s, size_t n);
-
-/* True if needle occurs in bytes[0..len). */
-bool mem_contains(const void *bytes, size_t len, const char *needle);
 
 /* The web root made for this test: index.html (INDEX_HTML) and hello.txt. */
 #define INDEX_HTML "<!doctype html><title>lab 2 test root</title>\n"

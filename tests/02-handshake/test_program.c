@@ -359,11 +359,11 @@ static struct t_response *wait_log(int port, const char *const needles[], size_t
         struct t_response *r = get_log(port);
         size_t missing = n;
         for (size_t i = 0; i < n; i++)
-            if (mem_contains(r->body, r->body_len, needles[i])) missing--;
+            if (t_contains(r->body, r->body_len, needles[i])) missing--;
         if (missing == 0) return r;
         if (t_now_ms() > deadline) {
             for (size_t i = 0; i < n; i++)
-                if (!mem_contains(r->body, r->body_len, needles[i])) {
+                if (!t_contains(r->body, r->body_len, needles[i])) {
                     char want[4096];
                     snprintf(want, sizeof want, "%s",
                              t_escape(needles[i], strlen(needles[i]), 1500));

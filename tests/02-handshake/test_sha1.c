@@ -38,7 +38,7 @@
 static void check_digest_at(const char *file, int line, const char *what,
                             const unsigned char digest[SHA1_DIGEST_LEN], const char *want_hex) {
     char got[2 * SHA1_DIGEST_LEN + 1];
-    to_hex(digest, SHA1_DIGEST_LEN, got);
+    t_hex(digest, SHA1_DIGEST_LEN, got);
     if (strcmp(got, want_hex) != 0)
         t_failf(file, line, "expected: SHA-1 of %s = %s\n     got: %s", what, want_hex, got);
 }

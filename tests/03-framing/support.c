@@ -46,15 +46,6 @@ void bytes_free(struct bytes *b) {
     *b = (struct bytes){0};
 }
 
-void to_hex(const unsigned char *bytes, size_t n, char *out) {
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[bytes[i] >> 4];
-        out[2 * i + 1] = digits[bytes[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 unsigned char *ascii_pattern(size_t n, unsigned seed) {
     unsigned char *p = malloc(n + 1);
     if (!p) FAILF("test setup: out of memory (%zu bytes)", n);
@@ -356,7 +347,7 @@ struct rframe read_frame(struct t_conn *c, const char *what, int timeout_ms) {
     const char *why = NULL;
     if (tframe_parse(head, need, &f.h, &why) < 0) {
         char hex[40];
-        to_hex(head, need, hex);
+        t_hex(head, need, hex);
         FAILF("expected: %s\n     got: a frame header %s with %s (RFC 6455 §5.2: the minimal "
               "number of bytes MUST be used)",
               what, hex, why);

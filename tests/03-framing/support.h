@@ -75,9 +75,6 @@ struct bytes {
 void bytes_put(struct bytes *b, const void *data, size_t n);
 void bytes_free(struct bytes *b);
 
-/* Lowercase hex of n bytes into out (2n + 1 bytes). */
-void to_hex(const unsigned char *bytes, size_t n, char *out);
-
 /* n bytes of printable ASCII / of every byte value, different for each seed
  * (malloc'd). */
 unsigned char *ascii_pattern(size_t n, unsigned seed);

@@ -115,8 +115,8 @@ static void on_event(void *arg, struct ws *ws, const struct ws_event *ev) {
         const struct frame_header *h = ev->frame;
         char hex[2 * WS_INSPECT_BYTES + 1], key[9];
         size_t n = ev->first_len <= WS_INSPECT_BYTES ? ev->first_len : WS_INSPECT_BYTES;
-        to_hex(ev->first_bytes, n, hex);
-        to_hex(h->mask, 4, key);
+        t_hex(ev->first_bytes, n, hex);
+        t_hex(h->mask, 4, key);
         add_line(&r->events, "frame fin=%d rsv=%u opcode=%u masked=%d key=%s length=%llu first=%s",
                  h->fin, h->rsv, h->opcode, h->masked, h->masked ? key : "-",
                  (unsigned long long)h->length, hex);
@@ -144,7 +144,7 @@ static void sent_lines(enum ws_role role, const struct bytes *out, struct bytes 
         const char *why = NULL;
         int n = tframe_parse(out->p + at, out->len - at, &f, &why);
         char hex[64];
-        to_hex(out->p + at, out->len - at < 14 ? out->len - at : 14, hex);
+        t_hex(out->p + at, out->len - at < 14 ? out->len - at : 14, hex);
         if (n < 0) {
             add_line(lines, "BAD FRAME at byte %zu (%s): %s", at, hex, why);
             return;

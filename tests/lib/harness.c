@@ -82,6 +82,19 @@ const char *t_escape(const void *bytes, size_t len, size_t max) {
     return out;
 }
 
+void t_hex(const unsigned char *bytes, size_t n, char *out) {
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[bytes[i] >> 4];
+        out[2 * i + 1] = digits[bytes[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+bool t_contains(const void *bytes, size_t len, const char *needle) {
+    return memmem(bytes, len, needle, strlen(needle)) != NULL;
+}
+
 static void append_shared(char *dst, size_t cap, const char *fmt, va_list ap) {
     size_t used = strlen(dst);
     if (used + 2 < cap) vsnprintf(dst + used, cap - used, fmt, ap);

@@ -106,6 +106,12 @@ const char *t_tmpdir(void);
  * (valid until the next call), cut at max input bytes with "…". */
 const char *t_escape(const void *bytes, size_t len, size_t max);
 
+/* Writes bytes as lowercase hex into out (2n + 1 bytes, NUL-terminated). */
+void t_hex(const unsigned char *bytes, size_t n, char *out);
+
+/* True if the C string needle occurs in bytes[0..len). */
+bool t_contains(const void *bytes, size_t len, const char *needle);
+
 /* Milliseconds on the monotonic clock. */
 long long t_now_ms(void);
 
