@@ -1,8 +1,9 @@
 /*
  * echo — the echo program's routes (see echo.h).
  *
- * httpd hands over each request. GET /echo and GET /inspect run the
- * handshake (Lab 2) and, after a 101, take the connection over for good:
+ * httpd hands over each request. /inspect, /echo and any other request
+ * that asks for an Upgrade run the handshake (Lab 2) and, after a 101, take
+ * the connection over for good:
  *
  *   socket ──read──► ws_feed() ──events──► on_event()
  *     ▲                  │                   │ text/binary: ws_send() it back
@@ -214,7 +215,9 @@ static enum httpd_result websocket(struct httpd_conn *c, const struct http_reque
 
 enum httpd_result echo_handle(struct httpd_conn *c, const struct http_request *req, void *arg) {
     /* Any method: the handshake refuses what is not GET, with its reason. */
-    if (path_is(req, "/echo")) return websocket(c, req, arg, false);
     if (path_is(req, "/inspect")) return websocket(c, req, arg, true);
+    /* The echo answers at /echo and at any URL a client asks to upgrade. */
+    if (path_is(req, "/echo") || http_header(req, "Upgrade") != NULL)
+        return websocket(c, req, arg, false);
     return HTTPD_PASS; /* everything else is a file */
 }

@@ -1,8 +1,9 @@
 /*
  * echo — the echo program's routes (see echo.h).
  *
- * httpd hands over each request. GET /echo and GET /inspect run the
- * handshake (Lab 2) and, after a 101, take the connection over for good:
+ * httpd hands over each request. /inspect, /echo and any other request
+ * that asks for an Upgrade run the handshake (Lab 2) and, after a 101, take
+ * the connection over for good:
  *
  *   socket ──read──► ws_feed() ──events──► on_event()
  *     ▲                  │                   │ text/binary: ws_send() it back
@@ -67,9 +68,10 @@ int echo_describe_frame(struct buf *out, const struct frame_header *h,
 
 enum httpd_result echo_handle(struct httpd_conn *c, const struct http_request *req, void *arg) {
     /* TODO(handout step 4.1): route on the target's path (up to any "?"):
-     * /echo and /inspect, whatever the method, → the handshake (it refuses
-     * what is not GET); anything else → HTTPD_PASS, and httpd serves it
-     * from the web root. The handshake: handshake_respond() with the policy
+     * /inspect, /echo, and any other path whose request has an Upgrade
+     * header, whatever the method, → the handshake (it refuses what is not
+     * GET); anything else → HTTPD_PASS, and httpd serves it from the web
+     * root. The handshake: handshake_respond() with the policy
      * in ((struct echo_config *)arg)->handshake, into a buf of
      * HANDSHAKE_RESPONSE_MAX bytes (-1 → a 500 and HTTPD_CLOSE); send the
      * answer; a refusal ends there (HTTPD_CLOSE). RFC 6455 §4.2.2. */

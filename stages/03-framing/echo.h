@@ -1,13 +1,17 @@
 /*
  * echo — the routes of the echo program.
  *
- *   GET /echo     handshake (Lab 2), then every message comes back with its
- *                 type (text stays text, binary stays binary)
- *   GET /inspect  the same echo, but before each echo the server also sends
- *                 a text message describing every frame it received (JSON:
- *                 fin, rsv, opcode, masked, mask key, payload length, and the
- *                 first payload bytes masked and unmasked, in hex)
- * Everything else is a file from the web root.
+ *   GET /inspect  handshake (Lab 2), then the echo below, but before each
+ *                 echo the server also sends a text message describing every
+ *                 frame it received (JSON: fin, rsv, opcode, masked, mask
+ *                 key, payload length, and the first payload bytes masked
+ *                 and unmasked, in hex)
+ *   /echo, and any other path asked for with an Upgrade header:
+ *                 handshake, then every message comes back with its type
+ *                 (text stays text, binary stays binary) — so that any
+ *                 client, a conformance suite included, finds the echo at
+ *                 whatever URL it was given ("ws://host:8003/" too)
+ * Everything else (a plain GET) is a file from the web root.
  *
  * Each connection runs on its own thread (httpd's): after the 101 it reads
  * the socket, feeds ws_feed(), and writes with net_write_all() — blocking

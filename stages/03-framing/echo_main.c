@@ -3,7 +3,7 @@
  * description of every received frame at /inspect, and the web root for
  * everything else.
  *
- *   echo [--host H] [--port P] [--root DIR] [--origin LIST|same|*]
+ *   echo [--host H] [--port P] [--root DIR] [--origin LIST|same|*] [--require-origin]
  *        [--protocol LIST] [--max-message BYTES] [--close-timeout-ms N]
  *        [--idle-timeout-ms N]
  *        [--request-timeout-ms N]
@@ -34,6 +34,7 @@ int main(int argc, char **argv) {
         .handler = echo_handle,
     };
     const char *origin = "*", *protocol = "";
+    int require_origin = 0;
     int max_message = WS_DEFAULT_MAX_MESSAGE, close_timeout_ms = 5000, idle_timeout_ms = 0;
     const struct cli_option opts[] = {
         {"--host", CLI_STR, &cfg.host, "address to listen on (default 127.0.0.1)"},
@@ -41,6 +42,7 @@ int main(int argc, char **argv) {
         {"--root", CLI_STR, &cfg.root, "folder of files to serve (default: the kit's web/)"},
         {"--origin", CLI_STR, &origin,
          "allowed origins, comma-separated; * (default) any; same: this server's pages"},
+        {"--require-origin", CLI_FLAG, &require_origin, "refuse handshakes without an Origin"},
         {"--protocol", CLI_STR, &protocol, "subprotocols, most preferred first (default: none)"},
         {"--max-message", CLI_INT, &max_message,
          "largest message accepted, in bytes, else close 1009 (default 16777216)"},
@@ -52,11 +54,12 @@ int main(int argc, char **argv) {
          "time allowed for a whole request, else 408 (default 10000)"},
         {NULL, CLI_FLAG, NULL, NULL},
     };
-    int rest = cli_parse(argc, argv, opts,
-                         "echo [--host H] [--port P] [--root DIR] [--origin LIST|same|*] "
-                         "[--protocol LIST] [--max-message BYTES] [--close-timeout-ms N] "
-                         "[--idle-timeout-ms N] "
-                         "[--request-timeout-ms N]");
+    int rest = cli_parse(
+        argc, argv, opts,
+        "echo [--host H] [--port P] [--root DIR] [--origin LIST|same|*] [--require-origin] "
+        "[--protocol LIST] [--max-message BYTES] [--close-timeout-ms N] "
+        "[--idle-timeout-ms N] "
+        "[--request-timeout-ms N]");
     if (rest < argc) {
         fprintf(stderr, "echo: unexpected argument '%s'\n", argv[rest]);
         return 2;
@@ -73,7 +76,7 @@ int main(int argc, char **argv) {
         .close_timeout_ms = close_timeout_ms,
         .idle_timeout_ms = idle_timeout_ms,
     };
-    if (policy_init(&echo.handshake, origin, protocol, false) < 0) {
+    if (policy_init(&echo.handshake, origin, protocol, require_origin != 0) < 0) {
         fprintf(stderr, "echo: out of memory\n");
         return 1;
     }

@@ -403,3 +403,22 @@ TEST(vanishing_client, .id = "3.4.12", .points = 2,
               "left\n     got: %d",
               base, now);
 }
+
+TEST(any_path, .id = "3.4.13", .points = 2,
+     .title = "the echo answers a WebSocket handshake at /, /echo and any other path, while a "
+              "plain GET / still gets the page",
+     .hint = HINT_ECHO "; echo.h (any path asked for with an Upgrade header is the echo: a "
+                       "client such as a conformance suite connects to the URL it was given)") {
+    struct t_server *s = echo_start(NULL);
+    static const char *paths[] = {"/", "/echo", "/some/path?x=1"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        t_note("handshake at %s", paths[i]);
+        struct t_conn *c = ws_connect(s->port, paths[i]);
+        send_frame(c, FIN | OP_TEXT, S("anywhere"));
+        expect_text(c, "anywhere");
+        close_cleanly(c);
+    }
+    struct t_response *r = t_http_once(s->port, "GET", "/", NULL, NULL, 3000);
+    t_expect_status(r, 200);
+    t_response_free(r);
+}

@@ -760,13 +760,14 @@ TEST(wsc_server_closes, .id = "3.5.13", .points = 2, .timeout = 15,
 }
 
 TEST(wsc_refused, .id = "3.5.14", .points = 2, .timeout = 15,
-     .title = "a refused handshake (404 from echo, 403, a wrong accept, a protocol not offered) "
+     .title = "a refused handshake (403 from echo, 403, a wrong accept, a protocol not offered) "
               "exits 1 with \"wsc: handshake failed: \" and the status line on stderr",
      .hint = HINT_EXIT "; " HINT_ANSWER) {
-    struct t_server *s = echo_start(NULL);
-    struct t_run r = run_wsc((char *[]){"wsc", echo_url(s, "/nope"), NULL}, "");
+    /* wsc sends no Origin: an echo that requires one refuses it. */
+    struct t_server *s = echo_start("--require-origin", NULL);
+    struct t_run r = run_wsc((char *[]){"wsc", echo_url(s, "/echo"), NULL}, "");
     expect_status(&r, 1);
-    CHECK_CONTAINS(r.err, r.err_len, "wsc: handshake failed: HTTP/1.1 404 Not Found");
+    CHECK_CONTAINS(r.err, r.err_len, "wsc: handshake failed: HTTP/1.1 403 Forbidden");
     static const struct {
         const char *response, *protocols, *stderr_has;
     } cases[] = {
