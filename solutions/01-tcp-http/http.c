@@ -336,24 +336,32 @@ int http_parse(struct http_parser *p, const char *buf, size_t len, struct http_r
     return (int)total;
 }
 
+bool http_list_next(struct http_str *list, struct http_str *item) {
+    while (list->len > 0) {
+        /* #element lists (RFC 9110 §5.6.1): elements separated by commas,
+         * each with optional whitespace around it; empty ones are allowed. */
+        const char *comma = memchr(list->p, ',', list->len);
+        size_t len = comma != NULL ? (size_t)(comma - list->p) : list->len;
+        const char *a = list->p, *b = list->p + len;
+        list->p += len + (comma != NULL);
+        list->len -= len + (comma != NULL);
+        while (a < b && (*a == ' ' || *a == '\t')) a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
+        if (b > a) {
+            *item = (struct http_str){a, (size_t)(b - a)};
+            return true;
+        }
+    }
+    return false;
+}
+
 bool http_header_has_token(const struct http_request *req, const char *name, const char *token) {
     size_t token_len = strlen(token);
     for (size_t i = 0; i < req->nheaders; i++) {
         if (!name_is(&req->headers[i], name)) continue;
-        /* #element lists (RFC 9110 §5.6.1): items separated by commas, each
-         * with optional whitespace around it. */
-        const char *s = req->headers[i].value.p;
-        const char *end = s + req->headers[i].value.len;
-        for (;;) {
-            const char *comma = memchr(s, ',', (size_t)(end - s));
-            const char *item_end = comma != NULL ? comma : end;
-            const char *a = s, *b = item_end;
-            while (a < b && (*a == ' ' || *a == '\t')) a++;
-            while (b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
-            if ((size_t)(b - a) == token_len && strncasecmp(a, token, token_len) == 0) return true;
-            if (comma == NULL) break;
-            s = comma + 1;
-        }
+        struct http_str list = req->headers[i].value, item;
+        while (http_list_next(&list, &item))
+            if (item.len == token_len && strncasecmp(item.p, token, token_len) == 0) return true;
     }
     return false;
 }

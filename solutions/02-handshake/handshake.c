@@ -70,26 +70,6 @@ static struct verdict refuse(int status, const char *reason) {
     return (struct verdict){status, reason};
 }
 
-/* A comma-separated list, split (RFC 9110 §5.6.1): each call stores the next
- * non-empty element, without the spaces and tabs around it, in *item and
- * returns true; false when the list is used up. */
-static bool next_element(struct http_str *list, struct http_str *item) {
-    while (list->len > 0) {
-        const char *comma = memchr(list->p, ',', list->len);
-        size_t len = comma != NULL ? (size_t)(comma - list->p) : list->len;
-        const char *a = list->p, *b = list->p + len;
-        list->p += len + (comma != NULL);
-        list->len -= len + (comma != NULL);
-        while (a < b && (*a == ' ' || *a == '\t')) a++;
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
-        if (b > a) {
-            *item = (struct http_str){a, (size_t)(b - a)};
-            return true;
-        }
-    }
-    return false;
-}
-
 /* §4.2.1 items 1–4: the request is an HTTP/1.1 GET that asks, with Upgrade
  * and Connection, to become a WebSocket. Tokens in both fields are
  * case-insensitive (RFC 9110 §7.6.1, §7.8), and Connection may name other
@@ -183,7 +163,7 @@ static bool client_offers(const struct http_request *req, const char *protocol) 
         const struct http_header *h = &req->headers[i];
         if (!equal_nocase(h->name, "Sec-WebSocket-Protocol")) continue;
         struct http_str list = h->value, item;
-        while (next_element(&list, &item))
+        while (http_list_next(&list, &item))
             if (item.len == n && memcmp(item.p, protocol, n) == 0) return true;
     }
     return false;

@@ -206,30 +206,10 @@ static bool name_is(struct http_str name, const char *text) {
     return name.len == strlen(text) && strncasecmp(name.p, text, name.len) == 0;
 }
 
-/* A comma-separated list (RFC 9110 §5.6.1): each call stores the next
- * non-empty element, without the spaces and tabs around it, in *item and
- * returns true; false when the list is used up. */
-static bool next_item(struct http_str *list, struct http_str *item) {
-    while (list->len > 0) {
-        const char *comma = memchr(list->p, ',', list->len);
-        size_t len = comma != NULL ? (size_t)(comma - list->p) : list->len;
-        const char *a = list->p, *b = list->p + len;
-        list->p += len + (comma != NULL);
-        list->len -= len + (comma != NULL);
-        while (a < b && (*a == ' ' || *a == '\t')) a++;
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
-        if (b > a) {
-            *item = (struct http_str){a, (size_t)(b - a)};
-            return true;
-        }
-    }
-    return false;
-}
-
 /* Does a comma-separated value hold token (case-insensitive)? */
 static bool has_token(struct http_str list, const char *token) {
     struct http_str item;
-    while (next_item(&list, &item))
+    while (http_list_next(&list, &item))
         if (name_is(item, token)) return true;
     return false;
 }
@@ -271,7 +251,7 @@ static int parse_field(struct http_str line, const char *accept, struct fields *
  * exactly: subprotocol names are case-sensitive. */
 static bool offered(const char *protocols, struct http_str name) {
     struct http_str list = {protocols, protocols != NULL ? strlen(protocols) : 0}, item;
-    while (next_item(&list, &item))
+    while (http_list_next(&list, &item))
         if (item.len == name.len && memcmp(item.p, name.p, name.len) == 0) return true;
     return false;
 }

@@ -95,10 +95,20 @@ int http_parse(struct http_parser *p, const char *buf, size_t len, struct http_r
     return -501;
 }
 
+bool http_list_next(struct http_str *list, struct http_str *item) {
+    /* TODO(handout step 2.5): find the next comma (memchr) or the end of the
+     * list; trim spaces and tabs around what lies before it; move *list past
+     * the comma; return it in *item — or, if it is empty, go on with the
+     * next one. Return false when nothing is left. RFC 9110 §5.6.1. */
+    (void)list;
+    (void)item;
+    return false;
+}
+
 bool http_header_has_token(const struct http_request *req, const char *name, const char *token) {
-    /* TODO(handout step 2.5): for every header named `name`, split its value
-     * at commas, trim spaces and tabs around each item, and compare the item
-     * with token case-insensitively (strncasecmp). RFC 9110 §5.6.1. */
+    /* TODO(handout step 2.5): for every header named `name`, walk its value
+     * with http_list_next() and compare each element with token
+     * case-insensitively (strncasecmp). RFC 9110 §5.6.1. */
     (void)req;
     (void)name;
     (void)token;

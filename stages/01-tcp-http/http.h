@@ -104,6 +104,12 @@ size_t http_header_count(const struct http_request *req, const char *name);
  * "Connection: keep-alive, Upgrade". RFC 9110 §5.6.1. */
 bool http_header_has_token(const struct http_request *req, const char *name, const char *token);
 
+/* Takes the next element of a comma-separated list (RFC 9110 §5.6.1):
+ * stores it in *item without the spaces and tabs around it, moves *list
+ * past it, and returns true; empty elements are skipped; false once the
+ * list is used up. "a, b,,c" gives "a", "b", "c". */
+bool http_list_next(struct http_str *list, struct http_str *item);
+
 /* The method's name ("GET"). */
 const char *http_method_name(enum http_method m);
 

@@ -74,8 +74,9 @@ int handshake_respond(const struct handshake_config *cfg, const struct http_requ
      * the Host. Refused → 403. */
     /* TODO(handout step 3.5): the subprotocol: the first entry of
      * cfg->protocols that the client offered in one of its
-     * Sec-WebSocket-Protocol fields (each a comma list; compare names
-     * exactly, case included), into res->protocol; "" if none matches.
+     * Sec-WebSocket-Protocol fields (each a comma list: walk it with
+     * http_list_next(); compare names exactly, case included), into
+     * res->protocol; "" if none matches.
      * §4.2.2 step 5.5, and §4.1 for why a name the client did not offer must
      * never be answered. */
     /* TODO(handout step 3.6): write the answer into out. 101: exactly the

@@ -293,7 +293,8 @@ TEST(repeated_headers, .id = "1.2.4",
 }
 
 TEST(header_tokens, .id = "1.2.5",
-     .title = "http_header_has_token finds a token in comma lists, across repeated headers",
+     .title = "http_list_next walks a comma list; http_header_has_token finds a token in comma "
+              "lists, across repeated headers",
      .hint = "TUTORIAL §1.3 (lists); RFC 9110 §5.6.1, §7.6.1 (Connection)") {
     static const char raw[] = "GET / HTTP/1.1\r\n"
                               "Host: t\r\n"
@@ -325,6 +326,19 @@ TEST(header_tokens, .id = "1.2.5",
                   cases[i].name, cases[i].token, cases[i].has ? "true" : "false",
                   got ? "true" : "false");
     }
+    /* The list walker itself: trimmed elements, empty ones skipped. */
+    static const char text[] = " a ,\tb c,, ,d\t";
+    static const char *const want[] = {"a", "b c", "d"};
+    struct http_str list = {text, sizeof text - 1}, item;
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        t_note("element %zu of \"%s\"", i + 1, t_escape(text, sizeof text - 1, 40));
+        if (!http_list_next(&list, &item))
+            FAILF("expected: the element \"%s\"\n     got: false", want[i]);
+        CHECK_MEM(item.p, item.len, want[i], strlen(want[i]));
+    }
+    CHECK(!http_list_next(&list, &item));
+    struct http_str empty = {" , ,", 4};
+    CHECK(!http_list_next(&empty, &item));
 }
 
 /* ---- bodies, pipelining, incomplete requests ----------------------------- */
