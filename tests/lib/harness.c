@@ -316,17 +316,8 @@ static struct outcome run_one(const struct t_def *def) {
 
     int status = 0;
     bool timed_out = false;
-    if (finished) {
-        /* It closed its output: it is exiting, unless it closed stdout itself. */
-        long long until = t_now_ms() + 1000;
-        while (waitpid(pid, &status, WNOHANG) == 0) {
-            if (t_now_ms() > until) {
-                finished = false;
-                break;
-            }
-            usleep(1000);
-        }
-    }
+    /* It closed its output: it is exiting, unless it closed stdout itself. */
+    if (finished) finished = t_wait_exit(pid, 1000, &status);
     if (!finished) {
         timed_out = true;
         kill(pid, SIGKILL);

@@ -60,6 +60,11 @@ void t_kill_servers(struct t_shared *sh);
 void t_stop_leftover_servers(void);
 /* Records bytes of connection `idx` in the shared page. */
 void t_record(int idx, bool sent, const void *data, size_t len);
+/* Waits up to ms for child pid to exit (woken by a pidfd, not by sleeping).
+ * Returns true and stores its wait status in *status if it exited; false
+ * if it is still running. */
+bool t_wait_exit(pid_t pid, int ms, int *status);
+
 /* Prints the last `lines` lines of a file, indented. */
 void t_print_tail(FILE *f, const char *path, int lines, const char *indent);
 

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -168,6 +169,27 @@ struct t_server *t_server_start(const char *prog, ...) {
     return t_server_startv(prog, extra);
 }
 
+bool t_wait_exit(pid_t pid, int ms, int *status) {
+    long long deadline = t_now_ms() + ms;
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* readable once pid has exited */
+    for (;;) {
+        if (waitpid(pid, status, WNOHANG) == pid) break;
+        long long left = deadline - t_now_ms();
+        if (left <= 0) {
+            if (pidfd >= 0) close(pidfd);
+            return false;
+        }
+        if (pidfd >= 0) {
+            struct pollfd p = {.fd = pidfd, .events = POLLIN};
+            poll(&p, 1, (int)left);
+        } else { /* a kernel without pidfds (before 5.3): look again shortly */
+            nanosleep(&(struct timespec){0, 2000000}, NULL);
+        }
+    }
+    if (pidfd >= 0) close(pidfd);
+    return true;
+}
+
 static struct t_server_record *record_of(pid_t pid) {
     for (int i = 0; i < t_sh->nservers; i++)
         if (t_sh->servers[i].pid == pid) return &t_sh->servers[i];
@@ -179,12 +201,8 @@ int t_server_signal_wait(struct t_server *s, int sig, int timeout_ms) {
     if (!rec || !rec->running) return -1;
     t_waiting("%s to exit after signal %d", s->name, sig);
     kill(s->pid, sig);
-    long long deadline = t_now_ms() + timeout_ms;
     int status;
-    while (waitpid(s->pid, &status, WNOHANG) == 0) {
-        if (t_now_ms() > deadline) return -1;
-        nanosleep(&(struct timespec){0, 2000000}, NULL);
-    }
+    if (!t_wait_exit(s->pid, timeout_ms, &status)) return -1;
     rec->running = false;
     kill(-s->pid, SIGKILL); /* anything it left behind in its group */
     return status;
@@ -204,9 +222,7 @@ static const char *sanitizer_report(const char *log) {
 
 static void stop_record(struct t_server_record *rec, const char *name, const char *log) {
     if (!rec->running) return;
-    int status = 0;
-    bool exited = false;
-    int ws;
+    int status = 0, ws;
     if (waitpid(rec->pid, &ws, WNOHANG) == rec->pid) {
         /* It had already died: a crash is a failure the test may not have seen. */
         rec->running = false;
@@ -218,14 +234,7 @@ static void stop_record(struct t_server_record *rec, const char *name, const cha
         return;
     }
     kill(rec->pid, SIGTERM);
-    long long deadline = t_now_ms() + STOP_TIMEOUT_MS;
-    while (t_now_ms() < deadline) {
-        if (waitpid(rec->pid, &status, WNOHANG) == rec->pid) {
-            exited = true;
-            break;
-        }
-        nanosleep(&(struct timespec){0, 2000000}, NULL);
-    }
+    bool exited = t_wait_exit(rec->pid, STOP_TIMEOUT_MS, &status);
     kill(-rec->pid, SIGKILL);
     if (!exited) waitpid(rec->pid, &status, 0);
     rec->running = false;
@@ -332,15 +341,11 @@ struct t_run t_run_program(char *const argv[], const void *input, size_t input_l
     }
     if (in[1] >= 0) close(in[1]);
     close(out[0]), close(err[0]);
-    long long until = t_now_ms() + (open_o || open_e ? 0 : 1000);
     int status;
-    while (waitpid(pid, &status, WNOHANG) == 0) {
-        if (t_now_ms() >= until) {
-            kill(-pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            return r; /* status stays -1: it had to be killed */
-        }
-        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    if (!t_wait_exit(pid, open_o || open_e ? 0 : 1000, &status)) {
+        kill(-pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        return r; /* status stays -1: it had to be killed */
     }
     r.status = status;
     return r;
