@@ -12,7 +12,9 @@
  * and the queue is flushed once per loop iteration (a deferred task) with
  * writev(), so that everything sent to a connection during an iteration
  * leaves in as few system calls as the socket allows. What the socket does
- * not take waits for LOOP_WRITE.
+ * not take waits for LOOP_WRITE. Writing to a peer that has gone raises
+ * SIGPIPE, which kills a process by default: a program using conn ignores
+ * it (sigwatch_start does), and the write fails with EPIPE instead.
  *
  *   conn_send(bytes) ──copy──┐
  *   conn_send_shared(rcbuf) ─┴─► queue: [rcbuf,off] → [rcbuf] → ... ──writev──► socket
@@ -100,8 +102,8 @@ struct conn_stats {
 
 /* Takes over fd (made non-blocking here), watches it for reading and
  * returns the connection; arg is passed to every callback (cb is kept, not
- * copied). On failure
- * returns NULL and leaves fd open (the caller closes it). */
+ * copied; cfg may be NULL: the defaults). On failure returns NULL and
+ * leaves fd open (the caller closes it). */
 struct conn *conn_new(struct loop *loop, int fd, const struct conn_config *cfg,
                       const struct conn_callbacks *cb, void *arg);
 
@@ -142,7 +144,8 @@ void conn_abort(struct conn *c);
  * peer has gone)? Sends are refused from then on. */
 bool conn_closing(const struct conn *c);
 
-/* The socket, "127.0.0.1:53122", the loop, the stats. */
+/* The socket (-1 once closed), "127.0.0.1:53122" ("local" if not an
+ * Internet socket), the loop, the stats. */
 int conn_fd(const struct conn *c);
 const char *conn_peer(const struct conn *c);
 struct loop *conn_loop(const struct conn *c);

@@ -62,8 +62,8 @@ struct loop_ready {
  * The loop calls add once per fd before any modify or remove, never with
  * interest 0 on add, and remove before the fd is closed. */
 struct loop_backend {
-    const char *name; /* "poll" */
-    void *(*create)(void);
+    const char *name;      /* "poll" */
+    void *(*create)(void); /* NULL if it fails */
     void (*destroy)(void *state);
     int (*add)(void *state, int fd, unsigned interest);    /* 0, or -1 */
     int (*modify)(void *state, int fd, unsigned interest); /* 0, or -1; interest may be 0 */
@@ -122,14 +122,15 @@ struct loop_timer {
     uint64_t repeat_ms; /* 0: once */
     loop_timer_fn fn;
     void *arg;
-    size_t slot; /* where it is in the loop's heap; 0: not started */
+    size_t slot;    /* where it is in the loop's heap; 0: not started */
     uint64_t order; /* start order: timers due at the same time fire in it */
 };
 
 /* Starts (or restarts) timer to call fn(loop, timer, arg) after after_ms
- * milliseconds (0: in this iteration's timer pass), then every repeat_ms if
- * repeat_ms > 0. Timers due at the same time fire in the order they were
- * started. Returns 0, or -1 if memory runs out. */
+ * milliseconds (0: in this iteration's timer pass, or the next one if
+ * started by a timer's callback), then every repeat_ms if repeat_ms > 0.
+ * Timers due at the same time fire in the order they were started. Returns
+ * 0, or -1 if memory runs out. */
 int loop_timer_start(struct loop *loop, struct loop_timer *timer, uint64_t after_ms,
                      uint64_t repeat_ms, loop_timer_fn fn, void *arg);
 
@@ -177,9 +178,10 @@ void loop_cancel(struct loop *loop, struct loop_task *task);
 int loop_run(struct loop *loop);
 
 /* Runs one iteration, waiting at most timeout_ms for readiness (-1: until
- * the next timer, or forever if there is none). Returns the number of fd
- * callbacks and timers run, or -1 if the backend failed. For tests, and for
- * programs that own their main loop. */
+ * the next timer, or forever if there is none; not at all if no fd has an
+ * interest and no timer runs), and ends with the tasks its callbacks
+ * queued. Returns the number of fd callbacks and timers run, or -1 if the
+ * backend failed. For tests, and for programs that own their main loop. */
 int loop_run_once(struct loop *loop, int timeout_ms);
 
 /* Makes loop_run() return at the end of this iteration. */

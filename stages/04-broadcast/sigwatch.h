@@ -22,7 +22,8 @@
  * -1 if the pipe cannot be made. */
 int sigwatch_start(struct loop *loop, void (*fn)(void *arg), void *arg);
 
-/* Restores the default handlers and closes the pipe. */
+/* Restores the handlers there were before (the defaults, in a program)
+ * and closes the pipe. Harmless if not started. */
 void sigwatch_stop(struct loop *loop);
 
 #endif

@@ -57,10 +57,11 @@ struct client {
     struct wsserver *server;
     struct conn *conn;
     struct ws ws;
-    uint64_t id; /* 1, 2, 3, ... in the order of their handshakes */
+    uint64_t id; /* 1, 2, 3, ... in the order of their handshakes (a refused one takes none) */
     void *app;   /* the application's, per client (set in on_upgrade) */
     struct loop_timer timer; /* the wait for the answer to our close */
-    bool opened;             /* on_open was called (so on_close will be) */
+    bool opened;             /* on_open was called */
+    bool paused;             /* reading paused until the queue drains (back-pressure) */
     struct client *prev, *next;
 };
 
@@ -69,8 +70,10 @@ struct wsserver_app {
     /* A request asks to upgrade to req->target. Return 0 to go on with the
      * handshake (the application may set c->app), or an HTTP status to
      * refuse with (404: no such endpoint; 400: a bad parameter), with *why a
-     * short reason for the body. A refused client is freed without further
-     * calls. */
+     * short reason for the body. A client refused here is freed without
+     * further calls; once accepted here, on_close is sure to come, even if
+     * the handshake then fails (c->opened is then false), so that it can
+     * free what on_upgrade set up. */
     int (*on_upgrade)(void *arg, struct client *c, const struct http_request *req,
                       const char **why);
     /* The 101 has been queued: the client is open. */
@@ -78,7 +81,8 @@ struct wsserver_app {
     /* A whole message (WS_OP_TEXT with valid UTF-8, or WS_OP_BINARY). */
     void (*on_message)(void *arg, struct client *c, unsigned opcode, const unsigned char *data,
                        size_t len);
-    /* The client is gone (for any reason); c is freed when this returns. */
+    /* The client is gone (for any reason), or its handshake failed after
+     * on_upgrade accepted it; c is freed when this returns. */
     void (*on_close)(void *arg, struct client *c);
     void *arg;
 };
