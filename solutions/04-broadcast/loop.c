@@ -34,7 +34,7 @@
  * same number, the new one may be called for the old one's readiness: a
  * read that finds nothing says EAGAIN, which every callback tolerates.)
  *
- * Lab 4, task 1. Read: TUTORIAL §4.1–§4.4; man 2 poll, man 3 clock_gettime.
+ * Lab 4, task 1. Read: TUTORIAL §4.1–§4.4; man 2 poll, man 2 clock_gettime.
  */
 #include "loop.h"
 

@@ -20,7 +20,7 @@
  * its number negated (~fd), which poll skips: otherwise a hang-up that
  * nobody is listening for would make every wait return at once.
  *
- * Lab 4, task 1. Read: TUTORIAL §4.2; man 2 poll.
+ * Lab 4, task 1. Read: TUTORIAL §4.3; man 2 poll.
  */
 #include "loop.h"
 

@@ -46,7 +46,7 @@ int chat_parse_target(const char *target, size_t len, struct chat_target *t) {
      * (no percent-decoding), else 400 — "name=" is an empty name. Copy them
      * NUL-terminated into t->room and t->name (t->name stays "" without a
      * name parameter). The target is not NUL-terminated: use len.
-     * TUTORIAL §4.9; RFC 3986 §3.3, §3.4. */
+     * TUTORIAL §4.8; RFC 3986 §3.3, §3.4. */
     (void)target;
     (void)len;
     memset(t, 0, sizeof *t);

@@ -34,7 +34,7 @@
  * same number, the new one may be called for the old one's readiness: a
  * read that finds nothing says EAGAIN, which every callback tolerates.)
  *
- * Lab 4, task 1. Read: TUTORIAL §4.1–§4.4; man 2 poll, man 3 clock_gettime.
+ * Lab 4, task 1. Read: TUTORIAL §4.1–§4.4; man 2 poll, man 2 clock_gettime.
  */
 #include "loop.h"
 
@@ -96,7 +96,7 @@ int loop_watch(struct loop *loop, int fd, unsigned interest, loop_fd_fn fn, void
      * as it was. Watching an fd already watched replaces its interest, fn and
      * arg. Keep loop->watched and loop->interested (fds with an interest)
      * right: loop_run() stops when nothing is interested in anything.
-     * TUTORIAL §4.1. */
+     * TUTORIAL §4.4. */
     (void)loop;
     (void)fd;
     (void)interest;
@@ -148,7 +148,7 @@ int loop_timer_start(struct loop *loop, struct loop_timer *timer, uint64_t after
      * (saturating: UINT64_MAX means never), order = ++loop->last_order; put
      * it last and sift it up. Keep timer->slot = its index at every move:
      * it is how loop_timer_stop finds it without a search. O(log n).
-     * TUTORIAL §4.3. */
+     * TUTORIAL §4.4. */
     (void)loop;
     (void)timer;
     (void)after_ms;
@@ -244,7 +244,7 @@ int loop_run_once(struct loop *loop, int timeout_ms) {
      *     touch a timer after its callback: it may have freed it.
      *  6. Run the tasks the callbacks queued (step 1.5), so none is left
      *     behind when loop_run() returns.
-     * Return how many fd callbacks and timers ran. TUTORIAL §4.1–§4.4. */
+     * Return how many fd callbacks and timers ran. TUTORIAL §4.3–§4.4. */
     (void)loop;
     (void)timeout_ms;
     return -1;
@@ -271,6 +271,6 @@ void loop_update_time(struct loop *loop) {
     /* TODO(handout step 1.3): clock_gettime(CLOCK_MONOTONIC) into
      * loop->now_ms, in milliseconds. Monotonic: it never jumps back when
      * someone sets the wall clock, and only differences between readings
-     * mean anything. man 3 clock_gettime. */
+     * mean anything. man 2 clock_gettime. */
     (void)loop;
 }

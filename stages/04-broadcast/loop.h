@@ -28,7 +28,7 @@
  * connection, say): starting one allocates nothing, and stopping one is safe
  * at any time, even after it fired or if it was never started.
  *
- * Lab 4, task 1. Read: TUTORIAL §4.1–§4.4; man 2 poll, man 7 epoll, man 3
+ * Lab 4, task 1. Read: TUTORIAL §4.1–§4.4; man 2 poll, man 7 epoll, man 2
  * clock_gettime.
  */
 #ifndef WSLAB_LOOP_H

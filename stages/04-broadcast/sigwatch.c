@@ -13,7 +13,7 @@
  * Signals belong to the process, so the watcher's state is one static
  * struct: there can only be one.
  *
- * Given code. Read: TUTORIAL §4.9; man 7 signal-safety, man 2 pipe.
+ * Given code. Read: TUTORIAL §4.4; man 7 signal-safety, man 2 pipe.
  */
 #include "sigwatch.h"
 

@@ -10,7 +10,7 @@
  * before the loop waits leaves its byte in the pipe, and the wait returns at
  * once.
  *
- * Given code. Read: TUTORIAL §4.9; man 7 signal-safety, man 2 pipe.
+ * Given code. Read: TUTORIAL §4.4; man 7 signal-safety, man 2 pipe.
  */
 #ifndef WSLAB_SIGWATCH_H
 #define WSLAB_SIGWATCH_H
