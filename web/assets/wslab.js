@@ -16,6 +16,7 @@
  *   toHex(), parseHex()           bytes ↔ hex you can type
  *   frameHeader(), lengthForm()   a WebSocket frame's header bytes (RFC 6455 §5.2)
  *   OPCODES, closeCodeMeaning()   the names of opcodes and close codes
+ *   wsUrl()                       ws:// or wss:// to this page's own server
  *   formatBytes(), formatMs(), formatClock(), median()
  *   sleep(), waitFor(), fetchWithTimeout(), responseHead(), timingEntry()
  *   createLog()                   a scrolling, time-stamped log panel
@@ -217,6 +218,13 @@ window.wslab = (function () {
 
     /* Opcode → name (§5.2, §11.8); the others are reserved. */
     wslab.OPCODES = { 0: "continuation", 1: "text", 2: "binary", 8: "close", 9: "ping", 10: "pong" };
+
+    /* The WebSocket URL of a path on the server that sent this page:
+     * wsUrl("/chat/lobby") → "ws://127.0.0.1:8004/chat/lobby" (wss:// when
+     * the page came over https, §3). */
+    wslab.wsUrl = function (path) {
+        return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
+    };
 
     /* Close status codes and what they mean (§7.4.1; 1012–1014 from the
      * IANA registry). */
