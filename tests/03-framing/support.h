@@ -1,13 +1,8 @@
 /*
- * support — what the Lab 3 tests share.
- *
- * The tests' own framing, written from RFC 6455 §5.2–§5.3 and sharing no
- * code with frame.c or ws.c: a frame writer (client frames, masked byte by
- * byte), a header parser that insists on what a server must send (no mask,
- * the shortest length form, no RSV bits), a UTF-8 check written from the
- * table of RFC 3629 §4, and a WebSocket client for the `echo` program over
- * the harness's raw connections. The handshake uses the sample key of
- * RFC 6455 §1.3, whose accept the RFC prints, so no SHA-1 is needed here.
+ * support — what the Lab 3 tests share beyond the tests' own WebSocket
+ * client (ws_client.h: framing from RFC 6455 §5.2–§5.3, a UTF-8 check from
+ * RFC 3629 §4, the handshake with the sample key of §1.3): checks inside
+ * loops, and the `echo` program on a test web root.
  */
 #ifndef LAB3_SUPPORT_H
 #define LAB3_SUPPORT_H
@@ -17,29 +12,7 @@
 #include <stdint.h>
 
 #include "harness.h"
-
-/* RFC 6455 §1.3: the sample key and the accept the RFC gives for it. */
-#define SAMPLE_KEY    "dGhlIHNhbXBsZSBub25jZQ=="
-#define SAMPLE_ACCEPT "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
-
-/* The first byte of a frame: FIN, RSV1-3, opcode (RFC 6455 §5.2). */
-#define FIN       0x80u
-#define RSV1      0x40u
-#define RSV2      0x20u
-#define RSV3      0x10u
-#define OP_CONT   0x0u
-#define OP_TEXT   0x1u
-#define OP_BINARY 0x2u
-#define OP_CLOSE  0x8u
-#define OP_PING   0x9u
-#define OP_PONG   0xAu
-
-/* How long a test waits for an answer it expects: generous, and shorter than
- * a test's own 5 s, so that a missing answer is reported as such. */
-#define IO_MS 3000
-
-/* A string literal and its length. */
-#define S(lit) lit, sizeof lit - 1
+#include "ws_client.h"
 
 /* ---- checks inside loops ------------------------------------------------------------ */
 
@@ -64,58 +37,6 @@ void note_case(void);
             note_case(), t_failf(__FILE__, __LINE__, "expected: %s\n     got: false", #cond);      \
     } while (0)
 
-/* ---- bytes --------------------------------------------------------------------- */
-
-/* A growing byte string (starts zeroed). */
-struct bytes {
-    unsigned char *p;
-    size_t len, cap;
-};
-
-void bytes_put(struct bytes *b, const void *data, size_t n);
-void bytes_free(struct bytes *b);
-
-/* n bytes of printable ASCII / of every byte value, different for each seed
- * (malloc'd). */
-unsigned char *ascii_pattern(size_t n, unsigned seed);
-unsigned char *binary_pattern(size_t n, unsigned seed);
-
-/* ---- the tests' own framing ------------------------------------------------------ */
-
-/* XORs data[0..len) with key, data[0] being byte `offset` of the payload,
- * one byte at a time: the oracle for frame_mask (RFC 6455 §5.3). */
-void naive_mask(unsigned char *data, size_t len, const unsigned char key[4], uint64_t offset);
-
-/* Appends a frame whose first byte is b0 (FIN | RSV | opcode), with the
- * shortest length form, masked with key (NULL: unmasked). */
-void put_frame(struct bytes *out, unsigned b0, const unsigned char *key, const void *payload,
-               size_t len);
-
-/* Appends a close frame (FIN) carrying code and reason; code 0: empty payload. */
-void put_close(struct bytes *out, const unsigned char *key, unsigned code, const void *reason,
-               size_t reason_len);
-
-/* A frame header as this parser read it. */
-struct tframe {
-    bool fin;
-    unsigned rsv; /* RSV1 = 4, RSV2 = 2, RSV3 = 1 */
-    unsigned opcode;
-    bool masked;
-    unsigned char key[4];
-    uint64_t len;
-    size_t header_len;
-};
-
-/* Reads the header at buf[0..len): returns its length, 0 if incomplete, or
- * -1 with *why set if the length is not in its shortest form. */
-int tframe_parse(const unsigned char *buf, size_t len, struct tframe *f, const char **why);
-
-/* Is p[0..n) valid UTF-8 (RFC 3629 §4, checked byte by byte)? */
-bool naive_utf8(const unsigned char *p, size_t n);
-
-/* "text", "binary", "close", "ping", "pong", "continuation" or "opcode N". */
-const char *opcode_name(unsigned opcode);
-
 /* ---- the echo program -------------------------------------------------------------- */
 
 /* The web root made for this test (index.html only). */
@@ -123,51 +44,5 @@ const char *test_root(void);
 
 /* Starts `echo` on the test root with more options (NULL-terminated). */
 struct t_server *echo_start(const char *opt, ...);
-
-/* The upgrade request for path with the sample key. Returns its length. */
-size_t ws_request(char *out, size_t cap, int port, const char *path);
-
-/* Expects exactly the 101 that answers the sample key. */
-void expect_101(struct t_conn *c);
-
-/* Connects to path ("/echo", "/inspect") and completes the handshake. */
-struct t_conn *ws_connect(int port, const char *path);
-
-/* Sends one frame (b0 = FIN | RSV | opcode), masked with a fresh key. */
-void send_frame(struct t_conn *c, unsigned b0, const void *payload, size_t len);
-/* Sends a masked close with code (0: empty) and reason. */
-void send_close(struct t_conn *c, unsigned code, const void *reason, size_t reason_len);
-/* Appends a masked frame / close to out, for sending several in one write. */
-void add_frame(struct bytes *out, unsigned b0, const void *payload, size_t len);
-void add_close(struct bytes *out, unsigned code, const void *reason, size_t reason_len);
-
-/* A frame from the server. */
-struct rframe {
-    struct tframe h;
-    unsigned char *payload; /* malloc'd, NUL-terminated */
-};
-
-/* Reads one frame from the server; fails unless it is well formed for a
- * server (unmasked, shortest length, RSV 0). `what` says what the test
- * expects, for the failure message. */
-struct rframe read_frame(struct t_conn *c, const char *what, int timeout_ms);
-void rframe_free(struct rframe *f);
-
-/* Expects one whole message frame (FIN) with this opcode and payload. */
-void expect_message(struct t_conn *c, unsigned opcode, const void *payload, size_t len);
-void expect_text(struct t_conn *c, const char *text);
-void expect_pong(struct t_conn *c, const void *payload, size_t len);
-
-/* Expects a close frame with code (0: an empty close), any valid UTF-8
- * reason; returns nothing. */
-void expect_close(struct t_conn *c, unsigned code);
-
-/* "Fail the WebSocket connection" (RFC 6455 §7.1.7): a close with code,
- * then the server closes TCP without waiting for our answer. */
-void expect_fail(struct t_conn *c, unsigned code);
-
-/* The normal end: we send close 1000, the server answers 1000 and closes
- * TCP first (§7.1.1). Frees c. */
-void close_cleanly(struct t_conn *c);
 
 #endif

@@ -64,7 +64,7 @@ static struct t_server *server;
 /* A new WebSocket connection to /echo (the server starts on first use). */
 static struct t_conn *connect_echo(void) {
     if (!server) server = echo_start(NULL);
-    return ws_connect(server->port, "/echo");
+    return t_ws_connect(server->port, "/echo");
 }
 
 /* Sends one frame and expects it back. */

@@ -49,7 +49,7 @@ TEST(text_binary_echo, .id = "3.4.1", .points = 3,
               "256-byte binary message as 82 7E 01 00 + the bytes; then a clean close",
      .hint = HINT_ECHO) {
     struct t_server *s = echo_start(NULL);
-    struct t_conn *c = ws_connect(s->port, "/echo");
+    struct t_conn *c = t_ws_connect(s->port, "/echo");
     t_note("sent the frame of RFC 6455 §5.7: 81 85 37 fa 21 3d 7f 9f 4d 51 58 (\"Hello\")");
     t_send(c, S("\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58"));
     t_waiting("the echo 81 05 48 65 6c 6c 6f");
@@ -73,7 +73,7 @@ TEST(extra_bytes, .id = "3.4.2", .points = 3,
      .hint = HINT_EXTRA) {
     struct t_server *s = echo_start(NULL);
     char req[1024];
-    size_t len = ws_request(req, sizeof req, s->port, "/echo");
+    size_t len = t_ws_request(req, sizeof req, s->port, "/echo");
     struct bytes all = {0};
     bytes_put(&all, req, len);
     add_frame(&all, FIN | OP_TEXT, S("first"));
@@ -99,7 +99,7 @@ TEST(many_clients, .id = "3.4.3", .points = 3, .timeout = 20,
     struct t_server *s = echo_start(NULL);
     enum { N = 20 };
     struct t_conn *c[N];
-    for (int i = 0; i < N; i++) c[i] = ws_connect(s->port, "/echo");
+    for (int i = 0; i < N; i++) c[i] = t_ws_connect(s->port, "/echo");
     for (int round = 0; round < 5; round++) {
         for (int i = N - 1; i >= 0; i--) {
             char msg[64];
@@ -140,7 +140,7 @@ TEST(threads, .id = "3.4.4", .points = 2, .timeout = 20,
     enum { N = 8 };
     struct t_conn *c[N];
     pthread_t th[N];
-    for (int i = 0; i < N; i++) c[i] = ws_connect(s->port, "/echo");
+    for (int i = 0; i < N; i++) c[i] = t_ws_connect(s->port, "/echo");
     for (int i = 0; i < N; i++) pthread_create(&th[i], NULL, round_trips, c[i]);
     for (int i = 0; i < N; i++) pthread_join(th[i], NULL);
     for (int i = 0; i < N; i++) close_cleanly(c[i]);
@@ -152,7 +152,7 @@ TEST(big_message, .id = "3.4.5", .points = 3, .timeout = 40,
      .hint = HINT_ECHO "; TUTORIAL §3.10 (16 MiB is allowed: over it is 1009); keep reading "
                        "while the message grows; write all of the echo (short writes)") {
     struct t_server *s = echo_start(NULL);
-    struct t_conn *c = ws_connect(s->port, "/echo");
+    struct t_conn *c = t_ws_connect(s->port, "/echo");
     size_t n = 16u << 20;
     unsigned char *p = binary_pattern(n, 3);
     send_frame(c, FIN | OP_BINARY, p, n);
@@ -198,7 +198,7 @@ TEST(inspect_hello, .id = "3.4.6", .points = 3,
               "echoed; the close is described, then answered",
      .hint = HINT_INSPECT) {
     struct t_server *s = echo_start(NULL);
-    struct t_conn *c = ws_connect(s->port, "/inspect");
+    struct t_conn *c = t_ws_connect(s->port, "/inspect");
     t_send(c, S("\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58"));
     expect_json(c, HELLO_JSON);
     expect_text(c, "Hello");
@@ -210,7 +210,7 @@ TEST(inspect_fragments, .id = "3.4.7", .points = 2,
               "a ping and a close too; the message is echoed once complete",
      .hint = HINT_INSPECT) {
     struct t_server *s = echo_start(NULL);
-    struct t_conn *c = ws_connect(s->port, "/inspect");
+    struct t_conn *c = t_ws_connect(s->port, "/inspect");
     static const unsigned char k1[4] = {0x01, 0x02, 0x03, 0x04}, k2[4] = {0xa0, 0xb0, 0xc0, 0xd0};
     struct bytes b = {0};
     put_frame(&b, OP_BINARY, k1, "0123456789abcdefghij", 20);
@@ -290,7 +290,7 @@ TEST(client_closes, .id = "3.4.9", .points = 3,
               "the server closes TCP first; an empty close gets 88 00",
      .hint = HINT_CLOSING) {
     struct t_server *s = echo_start(NULL);
-    struct t_conn *c = ws_connect(s->port, "/echo");
+    struct t_conn *c = t_ws_connect(s->port, "/echo");
     send_frame(c, FIN | OP_TEXT, S("last words"));
     expect_text(c, "last words");
     send_close(c, 1000, S("bye"));
@@ -298,7 +298,7 @@ TEST(client_closes, .id = "3.4.9", .points = 3,
     t_note("the client does not close: the server must close TCP first (RFC 6455 §7.1.1)");
     t_expect_closed(c, IO_MS);
     t_conn_close(c);
-    c = ws_connect(s->port, "/echo");
+    c = t_ws_connect(s->port, "/echo");
     send_close(c, 0, NULL, 0);
     t_waiting("the empty close 88 00");
     char *got = t_read_exact(c, 2, IO_MS);
@@ -328,8 +328,8 @@ TEST(server_closes, .id = "3.4.10", .points = 3, .timeout = 10,
               "answered, and exits 0",
      .hint = HINT_STOP) {
     struct t_server *s = echo_start(NULL);
-    struct t_conn *a = ws_connect(s->port, "/echo");
-    struct t_conn *b = ws_connect(s->port, "/inspect");
+    struct t_conn *a = t_ws_connect(s->port, "/echo");
+    struct t_conn *b = t_ws_connect(s->port, "/inspect");
     struct t_conn *idle = t_conn_open(s->port); /* an HTTP connection, no request yet */
     send_frame(a, FIN | OP_TEXT, S("still here"));
     expect_text(a, "still here");
@@ -350,8 +350,8 @@ TEST(close_timeout, .id = "3.4.11", .points = 2, .timeout = 10,
      .hint = HINT_STOP "; ws.h (close_timeout_ms: how long the owner waits in WS_CLOSING); "
                        "echo.h (idle_timeout_ms)") {
     struct t_server *s = echo_start("--idle-timeout-ms", "200", "--close-timeout-ms", "1000", NULL);
-    struct t_conn *silent = ws_connect(s->port, "/echo");
-    struct t_conn *polite = ws_connect(s->port, "/echo");
+    struct t_conn *silent = t_ws_connect(s->port, "/echo");
+    struct t_conn *polite = t_ws_connect(s->port, "/echo");
     send_frame(silent, FIN | OP_TEXT, S("hi"));
     expect_text(silent, "hi");
     expect_close(polite, 1001);
@@ -377,7 +377,7 @@ TEST(vanishing_client, .id = "3.4.12", .points = 2,
     struct t_server *s = echo_start(NULL);
     int base = t_server_fd_count(s);
     for (int i = 0; i < 10; i++) {
-        struct t_conn *c = ws_connect(s->port, "/echo");
+        struct t_conn *c = t_ws_connect(s->port, "/echo");
         send_frame(c, FIN | OP_TEXT, S("x"));
         expect_text(c, "x");
         t_send(c, "\x81\x85\x01", 3); /* half a header */
@@ -386,7 +386,7 @@ TEST(vanishing_client, .id = "3.4.12", .points = 2,
         else
             t_conn_close(c);
     }
-    struct t_conn *c = ws_connect(s->port, "/echo");
+    struct t_conn *c = t_ws_connect(s->port, "/echo");
     send_frame(c, FIN | OP_TEXT, S("still echoing"));
     expect_text(c, "still echoing");
     close_cleanly(c);
@@ -413,7 +413,7 @@ TEST(any_path, .id = "3.4.13", .points = 2,
     static const char *paths[] = {"/", "/echo", "/some/path?x=1"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         t_note("handshake at %s", paths[i]);
-        struct t_conn *c = ws_connect(s->port, paths[i]);
+        struct t_conn *c = t_ws_connect(s->port, paths[i]);
         send_frame(c, FIN | OP_TEXT, S("anywhere"));
         expect_text(c, "anywhere");
         close_cleanly(c);
