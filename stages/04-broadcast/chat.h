@@ -39,9 +39,10 @@ struct chat_target {
 };
 
 /* Parses a request target (path and optional query; parameters other than
- * name are ignored, and the first name counts). Returns 0 and fills *t, 404
- * if the path is none of the endpoints, 400 if a room or name is empty,
- * too long or has a byte outside A-Z a-z 0-9 - _ . */
+ * name are ignored, and the first name counts; "name" without "=" is an
+ * empty name). Returns 0 and fills *t, 404 if the path is none of the
+ * endpoints, 400 if a room or name is empty, too long or has a byte outside
+ * A-Z a-z 0-9 - _ . */
 int chat_parse_target(const char *target, size_t len, struct chat_target *t);
 
 /* The application: a hub and the endpoints above. */

@@ -168,7 +168,10 @@ struct conn *conn_new(struct loop *loop, int fd, const struct conn_config *cfg,
      * else is read: no connection needs a buffer of its own); count
      * stats.reads and stats.bytes_in and call on_data. Only while the state
      * is CONN_OPEN and c->reading. EAGAIN or EINTR: nothing this time. EOF
-     * (0) or an error: the connection is over.
+     * (0) with bytes still queued: the peer has only finished sending (it
+     * may half-close after its request), so conn_close(c, NULL, 0) lets
+     * them leave first (step 2.5). Otherwise EOF or an error: the
+     * connection is over.
      *
      * Over: write the helper every ending goes through, end(c): state
      * CONN_DONE; stop the linger timer; loop_unwatch() THEN close() the fd,

@@ -129,7 +129,11 @@ bool conn_over(const struct conn *c);
  * fills its socket buffer and then waits — TCP's own back-pressure. */
 void conn_set_reading(struct conn *c, bool reading);
 
-/* Ends the connection gracefully: queues last[0..len) (may be NULL, 0)
+/* (When the peer ends its side of the stream while bytes are still queued
+ * for it, conn acts as if conn_close(c, NULL, 0) had been called: a client
+ * that half-closes after its request still gets the answer.)
+ *
+ * Ends the connection gracefully: queues last[0..len) (may be NULL, 0)
  * whatever the mark, stops reading, and once the queue is written
  * half-closes, discards input until the peer closes or linger_ms pass, and
  * closes; then on_close. A connection whose queue cannot be written within

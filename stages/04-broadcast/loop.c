@@ -222,7 +222,8 @@ const char *loop_backend_name(const struct loop *loop) {
 int loop_run_once(struct loop *loop, int timeout_ms) {
     /* TODO(handout step 1.3): one iteration.
      *  1. Run the deferred tasks (step 1.5).
-     *  2. Wait: loop->backend->wait() into loop->ready (grow it first to
+     *  2. loop_update_time(), so that the wait below is measured from now.
+     *     Wait: loop->backend->wait() into loop->ready (grow it first to
      *     hold every watched fd; if that fails, keep the smaller array: the
      *     rest stay ready for the next wait). How long: 0 after loop_stop(),
      *     and 0 if no fd has an interest and no timer runs (nothing could
