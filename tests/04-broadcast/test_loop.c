@@ -854,8 +854,8 @@ static int reported(const struct loop_ready *ready, int n, int fd) {
 
 TEST(backend, .id = "4.1.21", .points = 3,
      .title = "the poll backend on its own: add/modify/remove/wait report exactly the ready fds "
-              "and their events, respect max, time out; 40 fds with every other removed still "
-              "map right",
+              "and their events, respect max, time out (a hung-up fd with interest 0 does not "
+              "wake it); 40 fds with every other removed still map right",
      .hint = HINT_BACKEND) {
     const struct loop_backend *b = &loop_poll_backend;
     void *st = b->create();
@@ -877,11 +877,22 @@ TEST(backend, .id = "4.1.21", .points = 3,
     CHECK_INT(bwait(st, 0, ready, 1), 1);
     CHECK_INT(b->modify(st, p[0], 0), 0);
     CHECK_INT(b->modify(st, s[0], LOOP_READ), 0);
-    t_note("p modified to interest 0, s to LOOP_READ (nothing to read): nothing ready; a 30 ms "
-           "wait times out");
+    int z[2];
+    make_pipe(z);
+    close(z[1]);
+    CHECK_INT(b->add(st, z[0], LOOP_READ), 0);
+    CHECK_INT(b->modify(st, z[0], 0), 0);
+    t_note("p modified to interest 0, s to LOOP_READ (nothing to read), z (a pipe with no "
+           "writer: POLLHUP) added, then modified to interest 0: nothing ready; a 30 ms wait "
+           "times out");
     long long t0 = t_now_ms();
     CHECK_INT(bwait(st, 30, ready, 64), 0);
-    if (t_now_ms() - t0 < 20) FAILF("expected: wait(30) to wait\n     got: returned at once");
+    if (t_now_ms() - t0 < 20)
+        FAILF("expected: wait(30) to wait\n     got: returned at once (poll reports a hang-up "
+              "even when no events are asked for: an entry with interest 0 must be left out, "
+              "e.g. with a negative fd)");
+    b->remove(st, z[0]);
+    close(z[0]);
     put_byte(q[1]);
     n = bwait(st, 1000, ready, 64);
     CHECK_INT(n, 1);
@@ -962,4 +973,40 @@ TEST(many_fds, .id = "4.1.22", .points = 2,
     }
     loop_free(loop);
     for (int i = 0; i < N; i++) close(s[i][0]), close(s[i][1]);
+}
+
+/* ---- tasks queued during an iteration ----------------------------------------------- */
+
+/* An fd callback that stops watching and queues the task it was given. */
+static void on_fd_queue(struct loop *loop, int fd, unsigned events, void *arg) {
+    struct ttask *t = arg;
+    (void)events;
+    loop_unwatch(loop, fd);
+    loop_defer(loop, &t->task, on_task, t);
+}
+
+TEST(tasks_in_same_step, .id = "4.1.23", .points = 2,
+     .title = "one loop_run_once: an fd callback queues task a, a queues task b; when it returns "
+              "both have run, once each (not left for the next iteration)",
+     .hint = HINT_TASK "; loop.h (loop_run_once \"ends with the tasks its callbacks queued\": "
+                       "run the queue until it is empty, not only what it held when the pass "
+                       "began); a program that owns its main loop may wait on its own after "
+                       "loop_run_once, and conn's flush must be out by then") {
+    struct loop *loop = new_loop();
+    int p[2];
+    make_pipe(p);
+    put_byte(p[1]);
+    struct ttask a = {0}, b = {0};
+    a.next_to_queue = &b;
+    CHECK_INT(loop_watch(loop, p[0], LOOP_READ, on_fd_queue, &a), 0);
+    CHECK_INT(step(loop, 0), 1);
+    if (a.runs != 1 || b.runs != 1)
+        FAILF("expected: after one loop_run_once(loop, 0), task a (queued by the fd callback) "
+              "and task b (queued by a) run once each\n     got: a ran %d time(s), b %d",
+              a.runs, b.runs);
+    CHECK_INT(step(loop, 0), 0);
+    CHECK_INT(a.runs, 1);
+    CHECK_INT(b.runs, 1);
+    loop_free(loop);
+    close(p[0]), close(p[1]);
 }
