@@ -774,3 +774,33 @@ TEST(idle_memory, .id = "4.2.20", .points = 1,
     bytes_free(&a[0].in);
     loop_free(loop);
 }
+
+TEST(half_close_flushes, .id = "4.2.21", .points = 1,
+     .title = "a peer that half-closes (shutdown SHUT_WR) while 4 MiB are queued for it still "
+              "gets all 4 MiB, then EOF; on_close once",
+     .hint = HINT_CLOSE "; the peer's EOF with bytes still queued acts as conn_close(c, NULL, 0): "
+                        "a client that half-closes after its request still reads the answer") {
+    struct loop *loop = new_loop();
+    int s[2];
+    make_socketpair(s);
+    struct side a;
+    open_side(loop, &a, s[0], 64u << 20, 2000);
+    enum { TOTAL = 4 << 20 };
+    unsigned char *data = ascii_pattern(TOTAL, 7);
+    CHECK_INT(conn_send(a.c, data, TOTAL), 0);
+    step(loop, 0); /* the socket takes part of it; the rest waits in the queue */
+    if (write(s[1], "bye", 3) != 3 || shutdown(s[1], SHUT_WR) < 0)
+        FAILF("test setup: write or shutdown failed");
+    struct bytes got = {0};
+    bool eof = false;
+    SPIN_UNTIL(loop, eof, 4000, "all 4 MiB, then EOF at the peer", eof = drain_fd(s[1], &got) < 0);
+    expect_bytes(&got, data, TOTAL, "the peer, before EOF");
+    close(s[1]);
+    SPIN_UNTIL(loop, a.closes > 0, 3000, "on_close", (void)0);
+    for (int i = 0; i < 3; i++) step(loop, 0);
+    CHECK_INT(a.closes, 1);
+    free(data);
+    bytes_free(&got), bytes_free(&a.in);
+    loop_free(loop);
+    expect_no_leaks("after on_close and loop_free");
+}
