@@ -45,14 +45,9 @@ const char *test_root(void) {
 }
 
 struct t_server *echo_start(const char *opt, ...) {
-    char *argv[32];
-    int n = 0;
-    argv[n++] = "--root";
-    argv[n++] = (char *)test_root();
     va_list ap;
     va_start(ap, opt);
-    for (const char *a = opt; a && n < 31; a = va_arg(ap, const char *)) argv[n++] = (char *)a;
+    struct t_server *s = t_server_start_root("echo", test_root(), opt, ap);
     va_end(ap);
-    argv[n] = NULL;
-    return t_server_startv("echo", argv);
+    return s;
 }

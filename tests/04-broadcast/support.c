@@ -165,16 +165,11 @@ const char *chat_root(void) {
 }
 
 struct t_server *chat_start(const char *opt, ...) {
-    char *argv[40];
-    int n = 0;
-    argv[n++] = "--root";
-    argv[n++] = (char *)chat_root();
     va_list ap;
     va_start(ap, opt);
-    for (const char *a = opt; a && n < 39; a = va_arg(ap, const char *)) argv[n++] = (char *)a;
+    struct t_server *s = t_server_start_root("chat", chat_root(), opt, ap);
     va_end(ap);
-    argv[n] = NULL;
-    return t_server_startv("chat", argv);
+    return s;
 }
 
 struct t_conn *chat_join(int port, const char *path, const char *members) {

@@ -28,6 +28,7 @@
 #ifndef WSLAB_HARNESS_H
 #define WSLAB_HARNESS_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -131,6 +132,11 @@ struct t_server {
 struct t_server *t_server_start(const char *prog, ...) __attribute__((sentinel));
 /* The same, with the extra arguments as a NULL-terminated vector. */
 struct t_server *t_server_startv(const char *prog, char *const extra[]);
+/* The same, serving the web root `root` (--root), with the extra arguments
+ * `first` and then those in ap (NULL-terminated): for a lab's own
+ * xxx_start(const char *opt, ...) helper. */
+struct t_server *t_server_start_root(const char *prog, const char *root, const char *first,
+                                     va_list ap);
 /* The full path of a program of the lab under test. */
 const char *t_program(const char *prog);
 /* Asks the server to stop (SIGTERM), waits up to 3 s, then kills its whole

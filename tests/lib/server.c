@@ -169,6 +169,16 @@ struct t_server *t_server_start(const char *prog, ...) {
     return t_server_startv(prog, extra);
 }
 
+struct t_server *t_server_start_root(const char *prog, const char *root, const char *first,
+                                     va_list ap) {
+    char *extra[60] = {"--root", (char *)root};
+    int n = 2;
+    for (const char *a = first; a != NULL && n < 59; a = va_arg(ap, const char *))
+        extra[n++] = (char *)a;
+    extra[n] = NULL;
+    return t_server_startv(prog, extra);
+}
+
 bool t_wait_exit(pid_t pid, int ms, int *status) {
     long long deadline = t_now_ms() + ms;
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* readable once pid has exited */
