@@ -256,6 +256,13 @@ static void client_unlink(struct wsserver *s, struct client *c) {
     s->nclients--;
 }
 
+static void http_link(struct wsserver *s, struct http_conn *h) {
+    h->next = s->http_conns;
+    if (s->http_conns != NULL) s->http_conns->prev = h;
+    s->http_conns = h;
+    s->nhttp++;
+}
+
 static void http_unlink(struct wsserver *s, struct http_conn *h) {
     if (h->prev != NULL) h->prev->next = h->next;
     if (h->next != NULL) h->next->prev = h->prev;
@@ -431,10 +438,7 @@ static void http_start(struct wsserver *s, int fd) {
     }
     h->server = s;
     http_parser_init(&h->parser, MAX_BODY);
-    h->next = s->http_conns;
-    if (s->http_conns != NULL) s->http_conns->prev = h;
-    s->http_conns = h;
-    s->nhttp++;
+    http_link(s, h);
     http_wait(h, false);
 }
 
@@ -600,7 +604,9 @@ bool client_is_open(const struct client *c) {
 
 /* The frame is built here rather than by ws_send(), so that it reaches
  * conn in one call: queued whole or refused whole, never a header without
- * its payload. */
+ * its payload. A small frame is assembled on the stack and copied into the
+ * queue's packed buffer (no allocation of its own); a large one gets a
+ * buffer of its own, queued without a second copy. */
 int client_send(struct client *c, unsigned opcode, const void *data, size_t len) {
     if (!client_is_open(c) || (opcode != WS_OP_TEXT && opcode != WS_OP_BINARY)) return -1;
     unsigned char head[FRAME_MAX_HEADER];
